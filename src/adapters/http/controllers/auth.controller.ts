@@ -1,0 +1,132 @@
+import type { Context } from "koa";
+import { inject, injectable } from "tsyringe";
+import type { RequestMeta } from "../../../application/request-context.js";
+import type { SessionGrant } from "../../../application/services/session-tokens.service.js";
+import { GetProfile } from "../../../application/use-cases/get-profile.use-case.js";
+import { ListSessions } from "../../../application/use-cases/list-sessions.use-case.js";
+import { ResendVerification } from "../../../application/use-cases/resend-verification.use-case.js";
+import { RevokeOtherSessions } from "../../../application/use-cases/revoke-other-sessions.use-case.js";
+import { RevokeSession } from "../../../application/use-cases/revoke-session.use-case.js";
+import { RotateRefreshToken } from "../../../application/use-cases/rotate-refresh-token.use-case.js";
+import { SignIn } from "../../../application/use-cases/sign-in.use-case.js";
+import { SignOut } from "../../../application/use-cases/sign-out.use-case.js";
+import { SignUp } from "../../../application/use-cases/sign-up.use-case.js";
+import { VerifyUser } from "../../../application/use-cases/verify-user.use-case.js";
+import { InvalidTokenError, SessionNotFoundError } from "../../../domain/errors.js";
+import {
+  ACCESS_COOKIE,
+  REFRESH_COOKIE,
+  bearerToken,
+  clearSessionCookies,
+  presentTokens,
+  setSessionCookies,
+  wantsTokenMode,
+} from "../cookies.js";
+import { respond } from "../envelope.js";
+import { HTTP_SETTINGS } from "../http-tokens.js";
+import type { HttpSettings } from "../http-settings.js";
+import { authOf } from "../middleware/auth.middleware.js";
+import { presentUser } from "../presenters/user.presenter.js";
+import { EmailBody, RefreshBody, SignInBody, SignUpBody, VerifyUserBody } from "../schemas/auth.schemas.js";
+import { parseInput } from "../validation.js";
+import * as v from "valibot";
+
+export function requestMeta(ctx: Context): RequestMeta {
+  return { ip: ctx.ip || null, userAgent: ctx.get("User-Agent") || null };
+}
+
+const SessionIdParam = v.object({ sessionId: v.pipe(v.string(), v.uuid("sessionId must be a session id")) });
+
+/** Thin: parse → one use case → present. */
+@injectable()
+export class AuthController {
+  constructor(
+    @inject(SignUp) private readonly signUpUseCase: SignUp,
+    @inject(VerifyUser) private readonly verifyUserUseCase: VerifyUser,
+    @inject(ResendVerification) private readonly resendUseCase: ResendVerification,
+    @inject(SignIn) private readonly signInUseCase: SignIn,
+    @inject(GetProfile) private readonly getProfileUseCase: GetProfile,
+    @inject(RotateRefreshToken) private readonly rotateUseCase: RotateRefreshToken,
+    @inject(SignOut) private readonly signOutUseCase: SignOut,
+    @inject(ListSessions) private readonly listSessionsUseCase: ListSessions,
+    @inject(RevokeSession) private readonly revokeSessionUseCase: RevokeSession,
+    @inject(RevokeOtherSessions) private readonly revokeOthersUseCase: RevokeOtherSessions,
+    @inject(HTTP_SETTINGS) private readonly settings: HttpSettings,
+  ) {}
+
+  signUp = async (ctx: Context): Promise<void> => {
+    const body = parseInput(SignUpBody, ctx.request.body);
+    const out = await this.signUpUseCase.execute({ name: body.name, email: body.email, password: body.password });
+    respond(ctx, 201, "If the address can be registered, a verification code has been sent to it", { email: out.email });
+  };
+
+  verifyUser = async (ctx: Context): Promise<void> => {
+    const body = parseInput(VerifyUserBody, ctx.request.body);
+    const { user } = await this.verifyUserUseCase.execute({ email: body.email, otpCode: body.otpCode });
+    respond(ctx, 200, "Email verified", { user: presentUser(user) });
+  };
+
+  resendVerification = async (ctx: Context): Promise<void> => {
+    const body = parseInput(EmailBody, ctx.request.body);
+    await this.resendUseCase.execute({ email: body.email });
+    respond(ctx, 200, "If the address has an unverified account, a new code has been sent");
+  };
+
+  signIn = async (ctx: Context): Promise<void> => {
+    const body = parseInput(SignInBody, ctx.request.body);
+    const out = await this.signInUseCase.execute({ email: body.email, password: body.password, meta: requestMeta(ctx) });
+    respond(ctx, 200, "Signed in", this.deliver(ctx, out, { user: presentUser(out.user) }));
+  };
+
+  profile = async (ctx: Context): Promise<void> => {
+    const { user } = await this.getProfileUseCase.execute({ userId: authOf(ctx).userId });
+    respond(ctx, 200, "Profile", { user: presentUser(user) });
+  };
+
+  refresh = async (ctx: Context): Promise<void> => {
+    const body = parseInput(RefreshBody, ctx.request.body);
+    const refreshToken = body.refreshToken ?? ctx.cookies.get(REFRESH_COOKIE);
+    if (!refreshToken) throw new InvalidTokenError("A refresh token is required");
+    const out = await this.rotateUseCase.execute({ refreshToken });
+    respond(ctx, 200, "Tokens refreshed", this.deliver(ctx, out, { user: presentUser(out.user) }));
+  };
+
+  signOut = async (ctx: Context): Promise<void> => {
+    const body = parseInput(RefreshBody, ctx.request.body);
+    await this.signOutUseCase.execute({
+      accessToken: bearerToken(ctx) ?? ctx.cookies.get(ACCESS_COOKIE) ?? null,
+      refreshToken: body.refreshToken ?? ctx.cookies.get(REFRESH_COOKIE) ?? null,
+    });
+    clearSessionCookies(ctx, this.settings);
+    respond(ctx, 200, "Signed out");
+  };
+
+  listSessions = async (ctx: Context): Promise<void> => {
+    const auth = authOf(ctx);
+    const { sessions } = await this.listSessionsUseCase.execute({ userId: auth.userId, currentSessionId: auth.sessionId });
+    respond(ctx, 200, "Sessions", { sessions });
+  };
+
+  revokeSession = async (ctx: Context): Promise<void> => {
+    const auth = authOf(ctx);
+    // A malformed id answers like an unknown one.
+    if (!v.is(SessionIdParam, ctx.params)) throw new SessionNotFoundError();
+    const { sessionId } = ctx.params as v.InferOutput<typeof SessionIdParam>;
+    const out = await this.revokeSessionUseCase.execute({ userId: auth.userId, sessionId, currentSessionId: auth.sessionId });
+    if (out.wasCurrent) clearSessionCookies(ctx, this.settings);
+    respond(ctx, 200, "Session revoked");
+  };
+
+  revokeOtherSessions = async (ctx: Context): Promise<void> => {
+    const auth = authOf(ctx);
+    const out = await this.revokeOthersUseCase.execute({ userId: auth.userId, currentSessionId: auth.sessionId });
+    respond(ctx, 200, "Other sessions revoked", { revoked: out.revoked });
+  };
+
+  /** Cookies for browsers; tokens in the body for clients that ask with X-Auth-Mode: token. */
+  private deliver(ctx: Context, grant: SessionGrant, data: Record<string, unknown>): Record<string, unknown> {
+    if (wantsTokenMode(ctx)) return { ...data, tokens: presentTokens(grant.tokens) };
+    setSessionCookies(ctx, this.settings, grant.session.id, grant.tokens);
+    return data;
+  }
+}

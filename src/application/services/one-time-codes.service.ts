@@ -1,0 +1,65 @@
+import { inject, injectable } from "tsyringe";
+import { InvalidCodeError } from "../../domain/errors.js";
+import {
+  CODE_HOURLY_CAP,
+  CODE_LENGTH,
+  CODE_MAX_ATTEMPTS,
+  CODE_RESEND_COOLDOWN_SECONDS,
+  CODE_TTL_SECONDS,
+  isWellFormedCode,
+  type CodePurpose,
+} from "../../domain/one-time-code.policy.js";
+import type { OneTimeCodeStore } from "../ports/one-time-code-store.port.js";
+import type { Clock, KeyedHasher, SecureRandom } from "../ports/security.port.js";
+import { TOKENS } from "../tokens.js";
+
+/**
+ * Issuing and checking one-time codes: CSPRNG digits, stored only as an HMAC bound to purpose
+ * and subject (a hash cannot be replayed for another address), attempts counted atomically by
+ * the store.
+ */
+@injectable()
+export class OneTimeCodes {
+  constructor(
+    @inject(TOKENS.OneTimeCodeStore) private readonly store: OneTimeCodeStore,
+    @inject(TOKENS.KeyedHasher) private readonly hasher: KeyedHasher,
+    @inject(TOKENS.SecureRandom) private readonly random: SecureRandom,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+  ) {}
+
+  /** A fresh code, or null when the cooldown or hourly cap says no mail should go out now. */
+  async issue(purpose: CodePurpose, subject: string, length = CODE_LENGTH): Promise<string | null> {
+    const code = this.random.digits(length);
+    const result = await this.store.issue({
+      purpose,
+      subject,
+      codeHash: this.hash(purpose, subject, code),
+      now: this.clock.now(),
+      ttlSeconds: CODE_TTL_SECONDS,
+      cooldownSeconds: CODE_RESEND_COOLDOWN_SECONDS,
+      hourlyCap: CODE_HOURLY_CAP,
+    });
+    return result.issued ? code : null;
+  }
+
+  /** Consumes the code when it matches; otherwise throws InvalidCodeError (wrong, dead, expired alike). */
+  async consume(purpose: CodePurpose, subject: string, code: string): Promise<void> {
+    if (!isWellFormedCode(code)) throw new InvalidCodeError();
+    const result = await this.store.consume({
+      purpose,
+      subject,
+      codeHash: this.hash(purpose, subject, code),
+      now: this.clock.now(),
+      maxAttempts: CODE_MAX_ATTEMPTS,
+    });
+    if (result !== "ok") throw new InvalidCodeError();
+  }
+
+  revoke(purpose: CodePurpose, subject: string): Promise<void> {
+    return this.store.revoke(purpose, subject);
+  }
+
+  private hash(purpose: CodePurpose, subject: string, code: string): string {
+    return this.hasher.hash(`otp:${purpose}:${subject}`, code);
+  }
+}

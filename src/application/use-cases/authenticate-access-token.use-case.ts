@@ -1,0 +1,46 @@
+import { inject, injectable } from "tsyringe";
+import { SessionRevokedError } from "../../domain/errors.js";
+import { inBackground } from "../background.js";
+import type { Logger } from "../ports/logger.port.js";
+import type { AccessTokenIssuer, Clock } from "../ports/security.port.js";
+import type { SessionStore } from "../ports/session-store.port.js";
+import { TOKENS } from "../tokens.js";
+
+export interface AuthenticateAccessTokenInput {
+  accessToken: string;
+}
+
+export interface AuthenticateAccessTokenOutput {
+  userId: string;
+  sessionId: string;
+  role: string;
+}
+
+/** lastUsedAt is written at most this often per session, to keep authentication read-only. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+/**
+ * A valid signature is not enough: the session must still be live, so a revoked session
+ * (sign-out, password reset, deletion, theft detection) is refused on the next request on
+ * every instance.
+ */
+@injectable()
+export class AuthenticateAccessToken {
+  constructor(
+    @inject(TOKENS.AccessTokenIssuer) private readonly accessTokens: AccessTokenIssuer,
+    @inject(TOKENS.SessionStore) private readonly sessions: SessionStore,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+  ) {}
+
+  async execute(input: AuthenticateAccessTokenInput): Promise<AuthenticateAccessTokenOutput> {
+    const now = this.clock.now();
+    const claims = this.accessTokens.verify(input.accessToken, now);
+    const session = await this.sessions.get(claims.sessionId);
+    if (!session || session.userId !== claims.userId) throw new SessionRevokedError();
+    if (now.getTime() - session.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
+      inBackground(this.logger, "session:touch", () => this.sessions.touch(session.id, now));
+    }
+    return { userId: claims.userId, sessionId: claims.sessionId, role: claims.role };
+  }
+}

@@ -1,0 +1,47 @@
+import { inject, injectable } from "tsyringe";
+import { normalizeEmail } from "../../domain/email.js";
+import { EmailNotVerifiedError, InvalidCredentialsError } from "../../domain/errors.js";
+import type { User } from "../../domain/user.entity.js";
+import type { RequestMeta } from "../request-context.js";
+import type { Clock, PasswordHasher } from "../ports/security.port.js";
+import type { UserRepository } from "../ports/user-repository.port.js";
+import { SessionTokens, type SessionGrant } from "../services/session-tokens.service.js";
+import { TOKENS } from "../tokens.js";
+
+export interface SignInInput {
+  email: string;
+  password: string;
+  meta: RequestMeta;
+}
+
+export interface SignInOutput extends SessionGrant {
+  user: User;
+}
+
+@injectable()
+export class SignIn {
+  constructor(
+    @inject(TOKENS.UserRepository) private readonly users: UserRepository,
+    @inject(TOKENS.PasswordHasher) private readonly passwords: PasswordHasher,
+    @inject(SessionTokens) private readonly sessionTokens: SessionTokens,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+  ) {}
+
+  async execute(input: SignInInput): Promise<SignInOutput> {
+    const emailNormalized = normalizeEmail(input.email);
+    const user = await this.users.findByEmail(emailNormalized);
+    if (!user?.passwordHash) {
+      // Unknown address or OAuth-only account: burn a hash's worth of time, answer as for a wrong password.
+      await this.passwords.verifyDummy(input.password);
+      throw new InvalidCredentialsError();
+    }
+    if (!(await this.passwords.verify(input.password, user.passwordHash))) throw new InvalidCredentialsError();
+    // Revealed only after the right password, so it says nothing to someone guessing.
+    if (!user.isEmailVerified) throw new EmailNotVerifiedError();
+
+    const now = this.clock.now();
+    const grant = await this.sessionTokens.start(user, input.meta, now);
+    const updated = (await this.users.update(user.id, { lastLoginAt: now, updatedAt: now })) ?? user;
+    return { ...grant, user: updated };
+  }
+}

@@ -1,0 +1,110 @@
+import { inject, injectable } from "tsyringe";
+import { assertValidEmail } from "../../domain/email.js";
+import { EmailTakenError, ValidationError } from "../../domain/errors.js";
+import { assertAcceptablePassword } from "../../domain/password.policy.js";
+import { NAME_MAX_LENGTH, type User } from "../../domain/user.entity.js";
+import { inBackground } from "../background.js";
+import { mails } from "../mail-templates.js";
+import type { Logger } from "../ports/logger.port.js";
+import type { Mailer } from "../ports/mailer.port.js";
+import type { Clock, PasswordHasher, SecureRandom } from "../ports/security.port.js";
+import type { UserRepository } from "../ports/user-repository.port.js";
+import { OneTimeCodes } from "../services/one-time-codes.service.js";
+import type { AuthSettings } from "../settings.js";
+import { TOKENS } from "../tokens.js";
+
+export interface SignUpInput {
+  name: string;
+  email: string;
+  password: string;
+}
+
+export interface SignUpOutput {
+  email: string;
+}
+
+/**
+ * Creates an unverified account and mails a code. The answer is the same whether or not the
+ * address is taken: a verified owner gets a notice mail instead, and an unverified account
+ * (someone's abandoned or half-finished sign-up) gets its credentials replaced and a fresh code,
+ * so a stale row never blocks the address.
+ */
+@injectable()
+export class SignUp {
+  constructor(
+    @inject(TOKENS.UserRepository) private readonly users: UserRepository,
+    @inject(TOKENS.PasswordHasher) private readonly passwords: PasswordHasher,
+    @inject(OneTimeCodes) private readonly codes: OneTimeCodes,
+    @inject(TOKENS.Mailer) private readonly mailer: Mailer,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(TOKENS.SecureRandom) private readonly random: SecureRandom,
+    @inject(TOKENS.AuthSettings) private readonly settings: AuthSettings,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+  ) {}
+
+  async execute(input: SignUpInput): Promise<SignUpOutput> {
+    const name = input.name.trim();
+    if (name.length === 0 || name.length > NAME_MAX_LENGTH)
+      throw ValidationError.field("name", `Must be 1 to ${NAME_MAX_LENGTH} characters`);
+    const emailNormalized = assertValidEmail(input.email);
+    assertAcceptablePassword(input.password, emailNormalized);
+
+    // Hash first on every path so that all three outcomes cost the same time.
+    const passwordHash = await this.passwords.hash(input.password);
+    const email = input.email.trim();
+    const existing = await this.users.findByEmail(emailNormalized);
+
+    if (existing?.isEmailVerified) {
+      await this.notifyOwner(existing);
+    } else if (existing) {
+      await this.users.update(existing.id, { name, email, passwordHash });
+      await this.sendCode(email, emailNormalized);
+    } else {
+      await this.createAccount(name, email, emailNormalized, passwordHash);
+    }
+    return { email };
+  }
+
+  private async createAccount(name: string, email: string, emailNormalized: string, passwordHash: string): Promise<void> {
+    const now = this.clock.now();
+    try {
+      await this.users.create({
+        id: this.random.uuid(),
+        name,
+        email,
+        emailNormalized,
+        passwordHash,
+        role: "user",
+        avatar: null,
+        isEmailVerified: false,
+        lastLoginAt: null,
+        createdAt: now,
+        updatedAt: now,
+        deactivatedAt: null,
+        purgeAfter: null,
+      });
+    } catch (err) {
+      // A parallel sign-up for the same address won the insert: answer as for an existing one.
+      if (!(err instanceof EmailTakenError)) throw err;
+      const winner = await this.users.findByEmail(emailNormalized);
+      if (winner?.isEmailVerified) return this.notifyOwner(winner);
+      if (winner) await this.users.update(winner.id, { name, email, passwordHash });
+    }
+    await this.sendCode(email, emailNormalized);
+  }
+
+  private async sendCode(email: string, emailNormalized: string): Promise<void> {
+    const code = await this.codes.issue("verify-email", emailNormalized);
+    if (code) this.mail(mails.verifyEmail(email, this.settings.appName, code));
+  }
+
+  private async notifyOwner(owner: User): Promise<void> {
+    // The notice shares the code throttle, so repeated attempts do not flood the owner's inbox.
+    const allowed = await this.codes.issue("signup-notice", owner.emailNormalized);
+    if (allowed) this.mail(mails.signupNotice(owner.email, this.settings.appName));
+  }
+
+  private mail(message: ReturnType<typeof mails.verifyEmail>): void {
+    inBackground(this.logger, "mail:" + message.tag, () => this.mailer.send(message));
+  }
+}

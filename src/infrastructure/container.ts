@@ -1,0 +1,211 @@
+import "reflect-metadata";
+import path from "node:path";
+import { readFileSync } from "node:fs";
+import type Koa from "koa";
+import { container as rootContainer, type DependencyContainer } from "tsyringe";
+import type { HealthIndicator } from "../application/ports/health.port.js";
+import type { Logger } from "../application/ports/logger.port.js";
+import type { Mailer } from "../application/ports/mailer.port.js";
+import type { OneTimeCodeStore } from "../application/ports/one-time-code-store.port.js";
+import type { Clock, PasswordHasher, SecureRandom } from "../application/ports/security.port.js";
+import type { SessionStore } from "../application/ports/session-store.port.js";
+import type { UserRepository } from "../application/ports/user-repository.port.js";
+import type { AuthSettings } from "../application/settings.js";
+import { TOKENS } from "../application/tokens.js";
+import { AuthenticateAccessToken } from "../application/use-cases/authenticate-access-token.use-case.js";
+import { createApp } from "../adapters/http/app.js";
+import { AuthController } from "../adapters/http/controllers/auth.controller.js";
+import { HealthController } from "../adapters/http/controllers/health.controller.js";
+import type { HttpSettings } from "../adapters/http/http-settings.js";
+import { APP_VERSION, HTTP_SETTINGS } from "../adapters/http/http-tokens.js";
+import { InMemoryMailer } from "../adapters/mail/in-memory.mailer.js";
+import { OutboxMailer } from "../adapters/mail/outbox.mailer.js";
+import { SmtpMailer } from "../adapters/mail/smtp.mailer.js";
+import { InMemoryOneTimeCodeStore } from "../adapters/one-time-code/in-memory-one-time-code.store.js";
+import { RedisOneTimeCodeStore } from "../adapters/one-time-code/redis-one-time-code.store.js";
+import { openPglite, openPostgres, runMigrations, type DatabaseHandle } from "../adapters/persistence/drizzle/database.js";
+import { DrizzleUserRepository } from "../adapters/persistence/drizzle/drizzle-user.repository.js";
+import { InMemoryUserRepository } from "../adapters/persistence/in-memory-user.repository.js";
+import { connectRedis, type RedisConnection } from "../adapters/redis/redis-client.js";
+import { BcryptPasswordHasher } from "../adapters/security/bcrypt-password.hasher.js";
+import { HmacKeyedHasher } from "../adapters/security/hmac-keyed.hasher.js";
+import { JwtAccessTokenIssuer } from "../adapters/security/jwt-access-token.issuer.js";
+import { NodeSecureRandom } from "../adapters/security/node-secure.random.js";
+import { SystemClock } from "../adapters/security/system.clock.js";
+import { InMemorySessionStore } from "../adapters/session-store/in-memory-session.store.js";
+import { RedisSessionStore } from "../adapters/session-store/redis-session.store.js";
+import type { Config } from "./config.js";
+import { createLogger } from "./logger.js";
+import { ACCESS_TOKEN_TTL_SECONDS, REFRESH_ABSOLUTE_TTL_SECONDS, REFRESH_IDLE_TTL_SECONDS } from "../domain/session.js";
+
+export type DatabaseKind = "memory" | "pglite" | "postgres";
+export type StoreKind = "memory" | "redis";
+export type MailKind = "memory" | "outbox" | "smtp";
+
+export interface BuildOptions {
+  /** Default: postgres when DATABASE_URL is set, else pglite in DATA_DIR. */
+  database?: DatabaseKind;
+  /** Default: redis when REDIS_URL is set, else memory. */
+  sessions?: StoreKind;
+  /** Default: smtp when SMTP_URL is set, else outbox in DATA_DIR/outbox. */
+  mail?: MailKind;
+  /** PGlite data directory; null keeps the embedded database in memory. */
+  pgliteDir?: string | null;
+  /** Prefix for every Redis key, so test runs and tenants can share one Redis. */
+  redisPrefix?: string;
+  logger?: Logger;
+  clock?: Clock;
+  random?: SecureRandom;
+  passwordHasher?: PasswordHasher;
+  mailer?: Mailer;
+  /** Skip applying migrations (the CLI's migrate command applies them on purpose). */
+  skipMigrations?: boolean;
+}
+
+export interface AppContext {
+  config: Config;
+  container: DependencyContainer;
+  logger: Logger;
+  app: Koa;
+  users: UserRepository;
+  sessions: SessionStore;
+  codes: OneTimeCodeStore;
+  mailer: Mailer;
+  clock: Clock;
+  database: DatabaseHandle | null;
+  redis: RedisConnection | null;
+  kinds: { database: DatabaseKind; sessions: StoreKind; mail: MailKind };
+  close(): Promise<void>;
+}
+
+const VERSION: string = (() => {
+  try {
+    return JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version as string;
+  } catch {
+    return "unknown";
+  }
+})();
+
+/**
+ * The composition root: reads the validated config, builds clients and adapters with `new`,
+ * registers them under typed tokens, and lets tsyringe wire use cases and controllers.
+ * The same function serves production, `npm start` with zero configuration, the CLI and tests.
+ */
+export async function buildContext(config: Config, options: BuildOptions = {}): Promise<AppContext> {
+  const logger: Logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? new SystemClock();
+  const kinds = {
+    database: options.database ?? (config.databaseUrl ? "postgres" : "pglite"),
+    sessions: options.sessions ?? (config.redisUrl ? "redis" : "memory"),
+    mail: options.mail ?? (config.smtpUrl ? "smtp" : "outbox"),
+  } as const;
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const fn of closers.reverse()) await fn().catch((err: unknown) => logger.warn({ err }, "error while closing"));
+  };
+
+  try {
+    let database: DatabaseHandle | null = null;
+    let users: UserRepository;
+    if (kinds.database === "memory") {
+      users = new InMemoryUserRepository();
+    } else {
+      if (kinds.database === "postgres" && !config.databaseUrl) throw new Error("database=postgres needs DATABASE_URL");
+      database =
+        kinds.database === "postgres"
+          ? await openPostgres(config.databaseUrl!)
+          : await openPglite(options.pgliteDir === undefined ? path.join(config.dataDir, "pglite") : options.pgliteDir);
+      const handle = database;
+      closers.push(() => handle.close());
+      if (!options.skipMigrations) await runMigrations(database);
+      users = new DrizzleUserRepository(database.db);
+    }
+
+    let redis: RedisConnection | null = null;
+    let sessions: SessionStore;
+    let codes: OneTimeCodeStore;
+    if (kinds.sessions === "redis") {
+      if (!config.redisUrl) throw new Error("sessions=redis needs REDIS_URL");
+      const client = await connectRedis(config.redisUrl, { logger });
+      redis = client;
+      closers.push(async () => {
+        await client.close().catch(() => client.destroy());
+      });
+      const prefix = options.redisPrefix ?? "ha:";
+      sessions = new RedisSessionStore(client, clock, { prefix });
+      codes = new RedisOneTimeCodeStore(client, clock, { prefix });
+    } else {
+      logger.warn({}, "REDIS_URL is not set: sessions, codes and counters live in this process only (single instance)");
+      sessions = new InMemorySessionStore(clock);
+      codes = new InMemoryOneTimeCodeStore(clock);
+    }
+
+    let mailer: Mailer;
+    if (options.mailer) mailer = options.mailer;
+    else if (kinds.mail === "smtp") {
+      if (!config.smtpUrl) throw new Error("mail=smtp needs SMTP_URL");
+      const smtp = new SmtpMailer({ url: config.smtpUrl, from: config.emailFrom, logger });
+      closers.push(async () => smtp.close());
+      mailer = smtp;
+    } else if (kinds.mail === "outbox") mailer = new OutboxMailer({ dir: path.join(config.dataDir, "outbox"), logger });
+    else mailer = new InMemoryMailer();
+
+    const c = rootContainer.createChildContainer();
+    const authSettings: AuthSettings = {
+      appName: config.appName,
+      clientUrl: config.clientUrl,
+      refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
+      refreshIdleTtlSeconds: REFRESH_IDLE_TTL_SECONDS,
+      refreshAbsoluteTtlSeconds: REFRESH_ABSOLUTE_TTL_SECONDS,
+    };
+    const httpSettings: HttpSettings = {
+      nodeEnv: config.nodeEnv,
+      corsOrigins: config.corsOrigins,
+      trustProxy: config.trustProxy,
+      cookieSecure: config.cookieSecure,
+      cookieSameSite: config.cookieSameSite,
+      jsonLimitBytes: 100 * 1024,
+    };
+    const health: HealthIndicator[] = [
+      { name: "database", required: true, check: () => users.ping() },
+      { name: "sessionStore", required: true, check: () => sessions.ping() },
+      { name: "mail", required: false, check: () => mailer.ping() },
+    ];
+
+    c.register(TOKENS.UserRepository, { useValue: users });
+    c.register(TOKENS.SessionStore, { useValue: sessions });
+    c.register(TOKENS.OneTimeCodeStore, { useValue: codes });
+    c.register(TOKENS.Mailer, { useValue: mailer });
+    c.register(TOKENS.PasswordHasher, { useValue: options.passwordHasher ?? new BcryptPasswordHasher(config.bcryptCost) });
+    c.register(TOKENS.AccessTokenIssuer, {
+      useValue: new JwtAccessTokenIssuer({
+        secret: config.secrets.jwtAccess,
+        issuer: config.jwt.issuer,
+        audience: config.jwt.audience,
+        ttlSeconds: ACCESS_TOKEN_TTL_SECONDS,
+      }),
+    });
+    c.register(TOKENS.KeyedHasher, { useValue: new HmacKeyedHasher(config.secrets.crypto) });
+    c.register(TOKENS.RefreshTokenHasher, { useValue: new HmacKeyedHasher(config.secrets.jwtRefresh) });
+    c.register(TOKENS.SecureRandom, { useValue: options.random ?? new NodeSecureRandom() });
+    c.register(TOKENS.Clock, { useValue: clock });
+    c.register(TOKENS.Logger, { useValue: logger });
+    c.register(TOKENS.AuthSettings, { useValue: authSettings });
+    c.register(TOKENS.HealthIndicators, { useValue: health });
+    c.register(HTTP_SETTINGS, { useValue: httpSettings });
+    c.register(APP_VERSION, { useValue: VERSION });
+
+    const app = createApp({
+      settings: httpSettings,
+      logger,
+      authenticate: c.resolve(AuthenticateAccessToken),
+      auth: c.resolve(AuthController),
+      health: c.resolve(HealthController),
+    });
+
+    return { config, container: c, logger, app, users, sessions, codes, mailer, clock, database, redis, kinds, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
