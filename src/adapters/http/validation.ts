@@ -6,7 +6,7 @@ import { ValidationError } from "../../domain/errors.js";
  * every field (a non-object body is reported under "body").
  */
 export function parseInput<S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> {
-  const result = v.safeParse(schema, input ?? {}, { abortPipeEarly: true });
+  const result = v.safeParse(schema, input ?? {});
   if (result.success) return result.output;
   const errors: Record<string, string[]> = {};
   for (const issue of result.issues) {
