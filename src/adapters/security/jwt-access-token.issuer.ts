@@ -1,0 +1,86 @@
+import { createSecretKey, type KeyObject } from "node:crypto";
+import jwt from "jsonwebtoken";
+import type { AccessTokenClaims, AccessTokenIssuer, IssuedAccessToken } from "../../application/ports/security.port.js";
+import { InvalidTokenError } from "../../domain/errors.js";
+
+const ALGORITHM = "HS256";
+const TOKEN_TYPE = "access";
+// Far above any token we issue; spares parsing work on junk sent by a client.
+const MAX_TOKEN_LENGTH = 4096;
+
+export interface JwtAccessTokenIssuerOptions {
+  secret: string;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
+
+export class JwtAccessTokenIssuer implements AccessTokenIssuer {
+  // Built once: handing jsonwebtoken a string secret makes it derive a KeyObject on every call.
+  private readonly key: KeyObject;
+  private readonly issuer: string;
+  private readonly audience: string;
+  private readonly ttlSeconds: number;
+
+  constructor(options: JwtAccessTokenIssuerOptions) {
+    if (options.secret.length === 0) throw new Error("JwtAccessTokenIssuer needs a non-empty secret");
+    if (!Number.isInteger(options.ttlSeconds) || options.ttlSeconds <= 0) {
+      throw new RangeError(`ttlSeconds must be a positive integer, got ${options.ttlSeconds}`);
+    }
+    this.key = createSecretKey(Buffer.from(options.secret, "utf8"));
+    this.issuer = options.issuer;
+    this.audience = options.audience;
+    this.ttlSeconds = options.ttlSeconds;
+  }
+
+  issue(claims: AccessTokenClaims, now: Date): IssuedAccessToken {
+    // iat and exp come from the passed clock, not Date.now(), so a frozen test clock holds.
+    const iat = Math.floor(now.getTime() / 1000);
+    const exp = iat + this.ttlSeconds;
+    const token = jwt.sign(
+      {
+        sub: claims.userId,
+        sid: claims.sessionId,
+        role: claims.role,
+        typ: TOKEN_TYPE,
+        iss: this.issuer,
+        aud: this.audience,
+        iat,
+        exp,
+      },
+      this.key,
+      { algorithm: ALGORITHM },
+    );
+    return { token, expiresAt: new Date(exp * 1000) };
+  }
+
+  verify(token: string, now: Date): AccessTokenClaims {
+    if (typeof token !== "string" || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+      throw new InvalidTokenError();
+    }
+    let payload: unknown;
+    try {
+      payload = jwt.verify(token, this.key, {
+        // Pinned: refuses "none", other HMAC sizes and any asymmetric algorithm (key confusion).
+        algorithms: [ALGORITHM],
+        issuer: this.issuer,
+        audience: this.audience,
+        clockTimestamp: Math.floor(now.getTime() / 1000),
+        clockTolerance: 0,
+      });
+    } catch {
+      throw new InvalidTokenError();
+    }
+    if (typeof payload !== "object" || payload === null) throw new InvalidTokenError();
+    const { sub, sid, role, typ, exp } = payload as Record<string, unknown>;
+    // jsonwebtoken accepts a token without exp; ours always carry one, so one without is not ours.
+    if (typeof exp !== "number") throw new InvalidTokenError();
+    if (typ !== TOKEN_TYPE) throw new InvalidTokenError();
+    if (!isNonEmptyString(sub) || !isNonEmptyString(sid) || !isNonEmptyString(role)) throw new InvalidTokenError();
+    return { userId: sub, sessionId: sid, role };
+  }
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0;
+}

@@ -1,0 +1,7 @@
+import type { Clock } from "../../application/ports/security.port.js";
+
+export class SystemClock implements Clock {
+  now(): Date {
+    return new Date();
+  }
+}
