@@ -1,0 +1,3 @@
+import { authRoutesSuite } from "./auth-routes.suite.js";
+
+describe("HTTP on PostgreSQL + Redis", () => authRoutesSuite("real"));
