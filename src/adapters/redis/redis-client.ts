@@ -1,0 +1,191 @@
+import { createHash } from "node:crypto";
+import { createClient, ErrorReply, type RedisClientType } from "redis";
+import { ServiceUnavailableError } from "../../domain/errors.js";
+
+export type RedisConnection = RedisClientType;
+
+export interface RedisLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ConnectRedisOptions {
+  logger?: RedisLogger;
+  /** Per connection attempt; a black-holed host must not stall start-up or a reconnect. */
+  connectTimeoutMs?: number;
+}
+
+const MAX_BACKOFF_MS = 5_000;
+/** During an outage the client errors on every retry; repeat the log line at most this often. */
+const OUTAGE_LOG_INTERVAL_MS = 30_000;
+
+const fallbackLogger: RedisLogger = {
+  warn: (obj, msg) => console.warn(msg ?? "redis", obj),
+  error: (obj, msg) => console.error(msg ?? "redis", obj),
+};
+
+function describeError(err: unknown): object {
+  if (!(err instanceof Error)) return { err: String(err) };
+  const code = (err as NodeJS.ErrnoException).code;
+  return { err: { name: err.constructor.name, message: err.message, ...(code ? { code } : {}) } };
+}
+
+/**
+ * Connects and keeps reconnecting forever with capped exponential backoff. Resolves once the
+ * client is ready or the first attempt has failed: when Redis is down at start-up the service
+ * still starts, answers 503 for what needs Redis (commands fail fast, there is no offline queue
+ * to pile up in), and recovers by itself when Redis comes back.
+ */
+export async function connectRedis(url: string, opts: ConnectRedisOptions = {}): Promise<RedisConnection> {
+  const logger = opts.logger ?? fallbackLogger;
+  const connectTimeout = opts.connectTimeoutMs ?? 2_000;
+  const client: RedisConnection = createClient({
+    url,
+    // Queued commands would wait for a reconnect that may take minutes; fail now, answer 503.
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout,
+      // Never give up (returning false would close the client for good); jitter spreads the
+      // reconnect storm of many instances.
+      reconnectStrategy: (retries: number) =>
+        Math.min(50 * 2 ** Math.min(retries, 10), MAX_BACKOFF_MS) + Math.floor(Math.random() * 100),
+    },
+  });
+
+  let down = false;
+  let lastLogAt = 0;
+  let suppressed = 0;
+  // Without an 'error' listener an EventEmitter throws, which would crash the process.
+  client.on("error", (err: unknown) => {
+    const now = Date.now();
+    if (!down) {
+      down = true;
+      lastLogAt = now;
+      suppressed = 0;
+      logger.error(describeError(err), "redis connection error; reconnecting");
+    } else if (now - lastLogAt >= OUTAGE_LOG_INTERVAL_MS) {
+      lastLogAt = now;
+      logger.warn({ ...describeError(err), failuresSinceLastLog: suppressed + 1 }, "redis still unreachable; reconnecting");
+      suppressed = 0;
+    } else {
+      suppressed++;
+    }
+  });
+  client.on("ready", () => {
+    if (down) logger.warn({}, "redis connection restored");
+    down = false;
+  });
+
+  await new Promise<void>((resolve) => {
+    const settle = () => {
+      client.off("ready", settle);
+      client.off("error", settle);
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(settle, connectTimeout + 500);
+    client.once("ready", settle);
+    client.once("error", settle);
+    client.connect().catch((err: unknown) => {
+      // Only reached when the client is closed while connecting; nothing to retry then.
+      logger.warn(describeError(err), "redis connect aborted");
+      settle();
+    });
+  });
+  if (!client.isReady) logger.warn({ url: redactUrl(url) }, "redis not reachable at start-up; retrying in the background");
+  return client;
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(unparseable url)";
+  }
+}
+
+const CONNECTION_ERROR_NAMES = new Set([
+  "ClientClosedError",
+  "ClientOfflineError",
+  "SocketClosedUnexpectedlyError",
+  "ConnectionTimeoutError",
+  "SocketTimeoutError",
+  "ReconnectStrategyError",
+  "DisconnectsClientError",
+  "TimeoutError",
+  "SocketTimeoutDuringMaintenanceError",
+  "CommandTimeoutDuringMaintenanceError",
+  "RootNodesUnavailableError",
+]);
+
+const NETWORK_ERROR_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/** Server replies that mean "not serving right now", not "your command is wrong". */
+const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY)\b/;
+
+export function isRedisUnavailableError(err: unknown, depth = 0): boolean {
+  if (!(err instanceof Error) || depth > 5) return false;
+  if (CONNECTION_ERROR_NAMES.has(err.constructor.name)) return true;
+  if (err instanceof ErrorReply) return UNAVAILABLE_REPLY.test(err.message);
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== undefined && NETWORK_ERROR_CODES.has(code)) return true;
+  if (err.message === "The queue is full") return true;
+  return err.cause !== undefined && err.cause !== err && isRedisUnavailableError(err.cause, depth + 1);
+}
+
+/**
+ * Bounds one store call: a timeout or an unreachable Redis becomes ServiceUnavailableError
+ * (→ 503), anything else (a script bug, a WRONGTYPE reply) propagates unchanged so it is
+ * logged as the 500 it is.
+ */
+export function withDeadline<T>(p: Promise<T>, ms: number, dependency: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ServiceUnavailableError(dependency)), ms);
+    p.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        if (err instanceof ServiceUnavailableError) reject(err);
+        else reject(isRedisUnavailableError(err) ? new ServiceUnavailableError(dependency) : err);
+      },
+    );
+  });
+}
+
+/**
+ * A Lua script run by EVALSHA, falling back to EVAL (which also caches it) after a restart
+ * or failover flushed the script cache. Scripts must name every key in KEYS and keep them
+ * in one hash slot.
+ */
+export class RedisScript {
+  readonly sha: string;
+
+  constructor(readonly source: string) {
+    this.sha = createHash("sha1").update(source).digest("hex");
+  }
+
+  async run(redis: RedisConnection, keys: string[], args: Array<string | number>): Promise<unknown> {
+    const options = { keys, arguments: args.map(String) };
+    try {
+      return await redis.evalSha(this.sha, options);
+    } catch (err) {
+      if (err instanceof ErrorReply && err.message.startsWith("NOSCRIPT")) return await redis.eval(this.source, options);
+      throw err;
+    }
+  }
+}
