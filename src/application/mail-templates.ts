@@ -20,6 +20,34 @@ export const mails = {
         "If it was you, sign in or reset your password. Otherwise you can ignore this mail.",
     };
   },
+  resetCode(to: string, appName: string, code: string): MailMessage {
+    return {
+      to,
+      tag: "reset-password",
+      subject: `${appName}: your password reset code`,
+      text: `Your password reset code is ${code}.\nIt is valid for 10 minutes. If you did not ask to reset your password, ignore this mail.`,
+    };
+  },
+  passwordChanged(to: string, appName: string): MailMessage {
+    return {
+      to,
+      tag: "password-changed",
+      subject: `${appName}: your password was changed`,
+      text:
+        "The password of your account was just changed and your other sessions were signed out.\n" +
+        "If this was not you, reset your password at once.",
+    };
+  },
+  accountLocked(to: string, appName: string, minutes: number): MailMessage {
+    return {
+      to,
+      tag: "account-locked",
+      subject: `${appName}: sign-in paused after failed attempts`,
+      text:
+        `Password sign-in to your account is paused for ${minutes} minutes after repeated failed attempts.\n` +
+        "If this was not you, someone may be guessing your password; resetting it lifts the pause.",
+    };
+  },
   refreshTokenReuse(to: string, appName: string): MailMessage {
     return {
       to,

@@ -6,6 +6,7 @@ export const TOKENS = {
   UserRepository: Symbol("UserRepository"),
   SessionStore: Symbol("SessionStore"),
   OneTimeCodeStore: Symbol("OneTimeCodeStore"),
+  AttemptCounter: Symbol("AttemptCounter"),
   Mailer: Symbol("Mailer"),
   PasswordHasher: Symbol("PasswordHasher"),
   AccessTokenIssuer: Symbol("AccessTokenIssuer"),

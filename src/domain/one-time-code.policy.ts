@@ -1,4 +1,12 @@
-export type CodePurpose = "verify-email" | "reset-password" | "delete-account" | "signup-notice";
+/**
+ * Codes are typed by users (6 digits); tokens are long random strings sent by clients
+ * (reset token, deletion token). Both live in the same store, one live secret per purpose and
+ * subject. "signup-notice" stores nothing useful: it only throttles notice mails.
+ */
+export type CodePurpose = "verify-email" | "reset-password" | "reset-token" | "delete-token" | "signup-notice";
+
+/** Reset and deletion tokens live 15 minutes. */
+export const TOKEN_TTL_SECONDS = 15 * 60;
 
 export const CODE_LENGTH = 6;
 export const CODE_TTL_SECONDS = 10 * 60;

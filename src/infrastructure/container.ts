@@ -3,6 +3,7 @@ import path from "node:path";
 import { readFileSync } from "node:fs";
 import type Koa from "koa";
 import { container as rootContainer, type DependencyContainer } from "tsyringe";
+import type { AttemptCounter } from "../application/ports/attempt-counter.port.js";
 import type { HealthIndicator } from "../application/ports/health.port.js";
 import type { Logger } from "../application/ports/logger.port.js";
 import type { Mailer } from "../application/ports/mailer.port.js";
@@ -16,8 +17,11 @@ import { AuthenticateAccessToken } from "../application/use-cases/authenticate-a
 import { createApp } from "../adapters/http/app.js";
 import { AuthController } from "../adapters/http/controllers/auth.controller.js";
 import { HealthController } from "../adapters/http/controllers/health.controller.js";
+import { PasswordController } from "../adapters/http/controllers/password.controller.js";
 import type { HttpSettings } from "../adapters/http/http-settings.js";
 import { APP_VERSION, HTTP_SETTINGS } from "../adapters/http/http-tokens.js";
+import { InMemoryAttemptCounter } from "../adapters/attempt-counter/in-memory-attempt.counter.js";
+import { RedisAttemptCounter } from "../adapters/attempt-counter/redis-attempt.counter.js";
 import { InMemoryMailer } from "../adapters/mail/in-memory.mailer.js";
 import { OutboxMailer } from "../adapters/mail/outbox.mailer.js";
 import { SmtpMailer } from "../adapters/mail/smtp.mailer.js";
@@ -124,6 +128,7 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
     let redis: RedisConnection | null = null;
     let sessions: SessionStore;
     let codes: OneTimeCodeStore;
+    let attempts: AttemptCounter;
     if (kinds.sessions === "redis") {
       if (!config.redisUrl) throw new Error("sessions=redis needs REDIS_URL");
       const client = await connectRedis(config.redisUrl, { logger });
@@ -134,10 +139,12 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
       const prefix = options.redisPrefix ?? "ha:";
       sessions = new RedisSessionStore(client, clock, { prefix });
       codes = new RedisOneTimeCodeStore(client, clock, { prefix });
+      attempts = new RedisAttemptCounter(client, { prefix });
     } else {
       logger.warn({}, "REDIS_URL is not set: sessions, codes and counters live in this process only (single instance)");
       sessions = new InMemorySessionStore(clock);
       codes = new InMemoryOneTimeCodeStore(clock);
+      attempts = new InMemoryAttemptCounter();
     }
 
     let mailer: Mailer;
@@ -175,6 +182,7 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
     c.register(TOKENS.UserRepository, { useValue: users });
     c.register(TOKENS.SessionStore, { useValue: sessions });
     c.register(TOKENS.OneTimeCodeStore, { useValue: codes });
+    c.register(TOKENS.AttemptCounter, { useValue: attempts });
     c.register(TOKENS.Mailer, { useValue: mailer });
     c.register(TOKENS.PasswordHasher, { useValue: options.passwordHasher ?? new BcryptPasswordHasher(config.bcryptCost) });
     c.register(TOKENS.AccessTokenIssuer, {
@@ -200,6 +208,7 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
       logger,
       authenticate: c.resolve(AuthenticateAccessToken),
       auth: c.resolve(AuthController),
+      password: c.resolve(PasswordController),
       health: c.resolve(HealthController),
     });
 

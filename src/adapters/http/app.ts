@@ -6,6 +6,7 @@ import type { Logger } from "../../application/ports/logger.port.js";
 import type { AuthenticateAccessToken } from "../../application/use-cases/authenticate-access-token.use-case.js";
 import type { AuthController } from "./controllers/auth.controller.js";
 import type { HealthController } from "./controllers/health.controller.js";
+import type { PasswordController } from "./controllers/password.controller.js";
 import type { HttpSettings } from "./http-settings.js";
 import { requireAuth } from "./middleware/auth.middleware.js";
 import { jsonBodyMiddleware } from "./middleware/body.middleware.js";
@@ -18,6 +19,7 @@ export interface HttpDependencies {
   logger: Logger;
   authenticate: AuthenticateAccessToken;
   auth: AuthController;
+  password: PasswordController;
   health: HealthController;
 }
 
@@ -39,6 +41,12 @@ export function buildRouter(deps: HttpDependencies): Router {
   router.delete(`${AUTH_PREFIX}/sessions/:sessionId`, authed, a.revokeSession);
   router.post(`${AUTH_PREFIX}/refresh-token`, a.refresh);
   router.post(`${AUTH_PREFIX}/logout`, a.signOut);
+
+  const p = deps.password;
+  router.post(`${AUTH_PREFIX}/forgot-password`, p.forgotPassword);
+  router.post(`${AUTH_PREFIX}/verify-reset-otp`, p.verifyResetOtp);
+  router.post(`${AUTH_PREFIX}/reset-password`, p.resetPassword);
+  router.post(`${AUTH_PREFIX}/change-password`, authed, p.changePassword);
 
   router.get(`${HEALTH_PREFIX}`, deps.health.live);
   router.get(`${HEALTH_PREFIX}/`, deps.health.live);

@@ -1,11 +1,12 @@
 import { inject, injectable } from "tsyringe";
-import { InvalidCodeError } from "../../domain/errors.js";
+import { InvalidCodeError, InvalidTokenError } from "../../domain/errors.js";
 import {
   CODE_HOURLY_CAP,
   CODE_LENGTH,
   CODE_MAX_ATTEMPTS,
   CODE_RESEND_COOLDOWN_SECONDS,
   CODE_TTL_SECONDS,
+  TOKEN_TTL_SECONDS,
   isWellFormedCode,
   type CodePurpose,
 } from "../../domain/one-time-code.policy.js";
@@ -53,6 +54,39 @@ export class OneTimeCodes {
       maxAttempts: CODE_MAX_ATTEMPTS,
     });
     if (result !== "ok") throw new InvalidCodeError();
+  }
+
+  /**
+   * A single-use bearer token (reset, deletion): 256 random bits, stored as a keyed hash,
+   * replacing any earlier one for the same purpose and subject.
+   */
+  async issueToken(purpose: CodePurpose, subject: string): Promise<string> {
+    const token = this.random.token(32);
+    const result = await this.store.issue({
+      purpose,
+      subject,
+      codeHash: this.hash(purpose, subject, token),
+      now: this.clock.now(),
+      ttlSeconds: TOKEN_TTL_SECONDS,
+      // Tokens are issued only after a code or password check, which carry their own limits.
+      cooldownSeconds: 0,
+      hourlyCap: 1000,
+    });
+    if (!result.issued) throw new InvalidTokenError("Too many tokens requested; try again later");
+    return token;
+  }
+
+  /** Consumes a token; wrong, used or expired tokens all throw InvalidTokenError. */
+  async consumeToken(purpose: CodePurpose, subject: string, token: string): Promise<void> {
+    if (!/^[A-Za-z0-9_-]{20,200}$/.test(token)) throw new InvalidTokenError();
+    const result = await this.store.consume({
+      purpose,
+      subject,
+      codeHash: this.hash(purpose, subject, token),
+      now: this.clock.now(),
+      maxAttempts: CODE_MAX_ATTEMPTS,
+    });
+    if (result !== "ok") throw new InvalidTokenError();
   }
 
   revoke(purpose: CodePurpose, subject: string): Promise<void> {

@@ -5,6 +5,7 @@ import type { User } from "../../domain/user.entity.js";
 import type { RequestMeta } from "../request-context.js";
 import type { Clock, PasswordHasher } from "../ports/security.port.js";
 import type { UserRepository } from "../ports/user-repository.port.js";
+import { PasswordAttempts } from "../services/password-attempts.service.js";
 import { SessionTokens, type SessionGrant } from "../services/session-tokens.service.js";
 import { TOKENS } from "../tokens.js";
 
@@ -24,18 +25,21 @@ export class SignIn {
     @inject(TOKENS.UserRepository) private readonly users: UserRepository,
     @inject(TOKENS.PasswordHasher) private readonly passwords: PasswordHasher,
     @inject(SessionTokens) private readonly sessionTokens: SessionTokens,
+    @inject(PasswordAttempts) private readonly attempts: PasswordAttempts,
     @inject(TOKENS.Clock) private readonly clock: Clock,
   ) {}
 
   async execute(input: SignInInput): Promise<SignInOutput> {
     const emailNormalized = normalizeEmail(input.email);
     const user = await this.users.findByEmail(emailNormalized);
-    if (!user?.passwordHash) {
+    const passwordHash = user?.passwordHash;
+    const ok = await this.attempts.guard(emailNormalized, input.meta.ip, async () => {
+      if (passwordHash) return this.passwords.verify(input.password, passwordHash);
       // Unknown address or OAuth-only account: burn a hash's worth of time, answer as for a wrong password.
       await this.passwords.verifyDummy(input.password);
-      throw new InvalidCredentialsError();
-    }
-    if (!(await this.passwords.verify(input.password, user.passwordHash))) throw new InvalidCredentialsError();
+      return false;
+    });
+    if (!ok || !user) throw new InvalidCredentialsError();
     // Revealed only after the right password, so it says nothing to someone guessing.
     if (!user.isEmailVerified) throw new EmailNotVerifiedError();
 

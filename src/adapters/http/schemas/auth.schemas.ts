@@ -33,3 +33,11 @@ export const VerifyUserBody = v.object({ email, otpCode });
 export const EmailBody = v.object({ email });
 export const SignInBody = v.object({ email, password });
 export const RefreshBody = v.object({ refreshToken: v.optional(v.pipe(v.string(), v.maxLength(512))) });
+
+const newPassword = requiredString("newPassword", 1024);
+export const ResetPasswordBody = v.object({
+  email,
+  newPassword,
+  resetToken: v.optional(v.pipe(v.string("resetToken must be a string"), v.maxLength(512))),
+});
+export const ChangePasswordBody = v.object({ oldPassword: requiredString("oldPassword", 1024), newPassword });

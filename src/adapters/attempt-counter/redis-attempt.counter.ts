@@ -1,0 +1,141 @@
+import type { AttemptCounter, AttemptDecision } from "../../application/ports/attempt-counter.port.js";
+import type { AttemptPolicy } from "../../domain/lockout.policy.js";
+import { RedisScript, withDeadline, type RedisConnection } from "../redis/redis-client.js";
+
+export interface RedisAttemptCounterOptions {
+  /** Namespace for every key; default "ha:". */
+  prefix?: string;
+  /** Deadline per call; default 2000 ms. */
+  timeoutMs?: number;
+}
+
+// Same Redis as the sessions: when it is down, sign-in is down with it and says so as one dependency.
+const DEPENDENCY = "sessionStore";
+
+/*
+ * Keys of one counted key share the hash tag {att:<key>}, so each script stays in one slot:
+ *   :f  hash {start, count}     failures in a fixed window that opens at the first failure
+ *   :b  string (epoch ms)       blocked until
+ *   :n  hash {n, forgetAt}      blocks so far, for escalation
+ * Every instant is the caller's `now`, never Redis TIME, so one clock rules every instance (and
+ * tests can move it); Redis TTLs only reclaim memory and always outlast the logical lifetime.
+ *
+ * Escalation memory runs from the end of the last block, not its start: with the default policy
+ * (24 h cap, 24 h memory) counting from the start would forget a capped block the moment it
+ * ends and hand a persistent attacker a fresh 15-minute block.
+ *
+ * Check, count and block in one script so parallel guesses cannot slip past the threshold.
+ *
+ * KEYS: failures, blockedUntil, blocks. ARGV: now, threshold, windowMs, baseMs, maxMs, memoryMs.
+ * Reply: {1, failures} | {0, retryAfterMs, newlyBlocked (0|1)}.
+ */
+const RESERVE = new RedisScript(`
+local now, threshold, windowMs = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local baseMs, maxMs, memoryMs = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local blockedUntil = tonumber(redis.call('GET', KEYS[2]) or '0')
+if blockedUntil > now then return {0, blockedUntil - now, 0} end
+local f = redis.call('HMGET', KEYS[1], 'start', 'count')
+local start, count = tonumber(f[1]), tonumber(f[2] or '0')
+if not start or now >= start + windowMs then
+  start = now
+  count = 0
+end
+count = count + 1
+if count <= threshold then
+  redis.call('HSET', KEYS[1], 'start', start, 'count', count)
+  redis.call('PEXPIRE', KEYS[1], math.max(start + windowMs - now, 1))
+  return {1, count}
+end
+local m = redis.call('HMGET', KEYS[3], 'n', 'forgetAt')
+local n = tonumber(m[1] or '0')
+if tonumber(m[2] or '0') <= now then n = 0 end
+n = n + 1
+local blockMs = math.floor(math.min(baseMs * 2 ^ math.max(0, math.min(n - 1, 30)), maxMs))
+local untilMs = now + blockMs
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], untilMs, 'PX', math.max(blockMs, 1))
+redis.call('HSET', KEYS[3], 'n', n, 'forgetAt', untilMs + memoryMs)
+redis.call('PEXPIRE', KEYS[3], math.max(blockMs + memoryMs, 1))
+return {0, blockMs, 1}
+`);
+
+/*
+ * An operator lock never shortens a longer block already in force.
+ * KEYS: blockedUntil. ARGV: now, ms.
+ */
+const BLOCK = new RedisScript(`
+local now, ms = tonumber(ARGV[1]), tonumber(ARGV[2])
+local untilMs = now + ms
+if tonumber(redis.call('GET', KEYS[1]) or '0') >= untilMs then return 0 end
+redis.call('SET', KEYS[1], untilMs, 'PX', ms)
+return 1
+`);
+
+export class RedisAttemptCounter implements AttemptCounter {
+  readonly #redis: RedisConnection;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+
+  constructor(redis: RedisConnection, options: RedisAttemptCounterOptions = {}) {
+    this.#redis = redis;
+    this.#prefix = options.prefix ?? "ha:";
+    this.#timeoutMs = options.timeoutMs ?? 2000;
+  }
+
+  async reserve(key: string, policy: AttemptPolicy, now: Date): Promise<AttemptDecision> {
+    const k = this.#keys(key);
+    const reply = await this.#call(() =>
+      RESERVE.run(this.#redis, [k.failures, k.blockedUntil, k.blocks], [
+        now.getTime(),
+        policy.threshold,
+        toMs(policy.windowSeconds),
+        toMs(policy.baseBlockSeconds),
+        toMs(policy.maxBlockSeconds),
+        toMs(policy.escalationMemorySeconds),
+      ]),
+    );
+    if (!Array.isArray(reply)) throw new Error("unexpected reply from the reserve script");
+    const [allowed, value, newlyBlocked] = (reply as unknown[]).map(Number) as [number, number, number | undefined];
+    if (allowed === 1) return { allowed: true, failures: value };
+    return { allowed: false, retryAfterSeconds: seconds(value), newlyBlocked: newlyBlocked === 1 };
+  }
+
+  async clearFailures(key: string): Promise<void> {
+    await this.#call(() => this.#redis.del(this.#keys(key).failures));
+  }
+
+  async reset(key: string): Promise<void> {
+    const k = this.#keys(key);
+    await this.#call(() => this.#redis.del([k.failures, k.blockedUntil, k.blocks]));
+  }
+
+  async block(key: string, seconds: number, now: Date): Promise<void> {
+    const ms = toMs(seconds);
+    if (ms <= 0) return;
+    await this.#call(() => BLOCK.run(this.#redis, [this.#keys(key).blockedUntil], [now.getTime(), ms]));
+  }
+
+  async blockedFor(key: string, now: Date): Promise<number> {
+    const raw = await this.#call(() => this.#redis.get(this.#keys(key).blockedUntil));
+    const remainingMs = Number(raw ?? 0) - now.getTime();
+    return remainingMs > 0 ? Math.ceil(remainingMs / 1000) : 0;
+  }
+
+  #call<T>(fn: () => Promise<T>): Promise<T> {
+    return withDeadline(fn(), this.#timeoutMs, DEPENDENCY);
+  }
+
+  #keys(key: string) {
+    const base = `${this.#prefix}{att:${key}}`;
+    return { failures: `${base}:f`, blockedUntil: `${base}:b`, blocks: `${base}:n` };
+  }
+}
+
+function toMs(seconds: number): number {
+  return Math.max(0, Math.round(seconds * 1000));
+}
+
+/** A refusal always tells the client to wait at least a second. */
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}

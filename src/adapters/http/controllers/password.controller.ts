@@ -1,0 +1,74 @@
+import type { Context } from "koa";
+import { inject, injectable } from "tsyringe";
+import { ChangePassword } from "../../../application/use-cases/change-password.use-case.js";
+import { RequestPasswordReset } from "../../../application/use-cases/request-password-reset.use-case.js";
+import { ResetPassword } from "../../../application/use-cases/reset-password.use-case.js";
+import { VerifyResetOtp } from "../../../application/use-cases/verify-reset-otp.use-case.js";
+import { InvalidTokenError } from "../../../domain/errors.js";
+import { clearSessionCookies } from "../cookies.js";
+import { respond } from "../envelope.js";
+import { HTTP_SETTINGS } from "../http-tokens.js";
+import type { HttpSettings } from "../http-settings.js";
+import { authOf } from "../middleware/auth.middleware.js";
+import { ChangePasswordBody, EmailBody, ResetPasswordBody, VerifyUserBody } from "../schemas/auth.schemas.js";
+import { parseInput } from "../validation.js";
+import { requestMeta } from "./auth.controller.js";
+
+export const RESET_COOKIE = "resetToken";
+export const RESET_COOKIE_PATH = "/api/v1/auth/reset-password";
+
+@injectable()
+export class PasswordController {
+  constructor(
+    @inject(RequestPasswordReset) private readonly requestReset: RequestPasswordReset,
+    @inject(VerifyResetOtp) private readonly verifyResetOtpUseCase: VerifyResetOtp,
+    @inject(ResetPassword) private readonly resetPasswordUseCase: ResetPassword,
+    @inject(ChangePassword) private readonly changePasswordUseCase: ChangePassword,
+    @inject(HTTP_SETTINGS) private readonly settings: HttpSettings,
+  ) {}
+
+  forgotPassword = async (ctx: Context): Promise<void> => {
+    const body = parseInput(EmailBody, ctx.request.body);
+    await this.requestReset.execute({ email: body.email });
+    respond(ctx, 200, "If the address has an account, a reset code has been sent to it");
+  };
+
+  verifyResetOtp = async (ctx: Context): Promise<void> => {
+    const body = parseInput(VerifyUserBody, ctx.request.body);
+    const out = await this.verifyResetOtpUseCase.execute({ email: body.email, otpCode: body.otpCode });
+    // The token also rides in a cookie that only the reset route ever receives.
+    if (this.settings.cookieSecure) (ctx.cookies as unknown as { secure: boolean }).secure = true;
+    ctx.cookies.set(RESET_COOKIE, out.resetToken, {
+      httpOnly: true,
+      secure: this.settings.cookieSecure,
+      sameSite: "strict",
+      path: RESET_COOKIE_PATH,
+      expires: out.expiresAt,
+      overwrite: true,
+    });
+    respond(ctx, 200, "Code accepted; choose a new password", { resetToken: out.resetToken, expiresAt: out.expiresAt.toISOString() });
+  };
+
+  resetPassword = async (ctx: Context): Promise<void> => {
+    const body = parseInput(ResetPasswordBody, ctx.request.body);
+    const resetToken = body.resetToken ?? ctx.cookies.get(RESET_COOKIE);
+    if (!resetToken) throw new InvalidTokenError("A reset token is required");
+    await this.resetPasswordUseCase.execute({ email: body.email, newPassword: body.newPassword, resetToken });
+    ctx.cookies.set(RESET_COOKIE, "", { httpOnly: true, path: RESET_COOKIE_PATH, expires: new Date(0), overwrite: true });
+    clearSessionCookies(ctx, this.settings);
+    respond(ctx, 200, "Password reset; sign in with the new password");
+  };
+
+  changePassword = async (ctx: Context): Promise<void> => {
+    const auth = authOf(ctx);
+    const body = parseInput(ChangePasswordBody, ctx.request.body);
+    const out = await this.changePasswordUseCase.execute({
+      userId: auth.userId,
+      currentSessionId: auth.sessionId,
+      oldPassword: body.oldPassword,
+      newPassword: body.newPassword,
+      meta: requestMeta(ctx),
+    });
+    respond(ctx, 200, "Password changed; other sessions signed out", { revokedSessions: out.revokedSessions });
+  };
+}

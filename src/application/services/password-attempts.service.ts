@@ -1,0 +1,77 @@
+import { inject, injectable } from "tsyringe";
+import { TooManyAttemptsError } from "../../domain/errors.js";
+import { EMAIL_LOCKOUT_POLICY, IP_LOCKOUT_POLICY, emailAttemptKey, ipAttemptKey } from "../../domain/lockout.policy.js";
+import { inBackground } from "../background.js";
+import { mails } from "../mail-templates.js";
+import type { AttemptCounter } from "../ports/attempt-counter.port.js";
+import type { Logger } from "../ports/logger.port.js";
+import type { Mailer } from "../ports/mailer.port.js";
+import type { Clock } from "../ports/security.port.js";
+import type { UserRepository } from "../ports/user-repository.port.js";
+import type { AuthSettings } from "../settings.js";
+import { TOKENS } from "../tokens.js";
+
+/**
+ * Every password check (sign-in, change-password, request-delete) goes through here. The
+ * attempt is counted before the hash runs, so a block is answered without hashing and
+ * parallel guesses cannot outrun the counter; a correct password forgives the attempt.
+ */
+@injectable()
+export class PasswordAttempts {
+  constructor(
+    @inject(TOKENS.AttemptCounter) private readonly counter: AttemptCounter,
+    @inject(TOKENS.UserRepository) private readonly users: UserRepository,
+    @inject(TOKENS.Mailer) private readonly mailer: Mailer,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(TOKENS.AuthSettings) private readonly settings: AuthSettings,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Runs `check` unless the email or the IP is blocked. Throws TooManyAttemptsError when
+   * blocked; returns what `check` returned.
+   */
+  async guard(emailNormalized: string, ip: string | null, check: () => Promise<boolean>): Promise<boolean> {
+    const now = this.clock.now();
+    const byEmail = await this.counter.reserve(emailAttemptKey(emailNormalized), EMAIL_LOCKOUT_POLICY, now);
+    if (!byEmail.allowed) {
+      if (byEmail.newlyBlocked) await this.notifyLocked(emailNormalized, byEmail.retryAfterSeconds);
+      throw new TooManyAttemptsError(byEmail.retryAfterSeconds);
+    }
+    if (ip) {
+      const byIp = await this.counter.reserve(ipAttemptKey(ip), IP_LOCKOUT_POLICY, now);
+      if (!byIp.allowed) {
+        if (byIp.newlyBlocked) this.logger.warn({ ip }, "password attempts blocked for an IP");
+        throw new TooManyAttemptsError(byIp.retryAfterSeconds);
+      }
+    }
+    const ok = await check();
+    if (ok) await this.counter.clearFailures(emailAttemptKey(emailNormalized));
+    return ok;
+  }
+
+  /** Seconds the email is still blocked for, 0 when it is not. */
+  blockedFor(emailNormalized: string): Promise<number> {
+    return this.counter.blockedFor(emailAttemptKey(emailNormalized), this.clock.now());
+  }
+
+  /** Operator lock: block password sign-in for the email now. */
+  async lock(emailNormalized: string, seconds: number): Promise<void> {
+    await this.counter.block(emailAttemptKey(emailNormalized), seconds, this.clock.now());
+    await this.notifyLocked(emailNormalized, seconds);
+  }
+
+  /** A password reset or an operator unlock: the block and the failure history go. */
+  unlock(emailNormalized: string): Promise<void> {
+    return this.counter.reset(emailAttemptKey(emailNormalized));
+  }
+
+  /** Mails the owner once per block, and only when the address has an account. */
+  private async notifyLocked(emailNormalized: string, seconds: number): Promise<void> {
+    const user = await this.users.findByEmail(emailNormalized);
+    this.logger.warn({ account: user ? user.id : null }, "password sign-in blocked for an email");
+    if (!user) return;
+    const message = mails.accountLocked(user.email, this.settings.appName, Math.ceil(seconds / 60));
+    inBackground(this.logger, "mail:account-locked", () => this.mailer.send(message));
+  }
+}

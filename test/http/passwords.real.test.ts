@@ -1,0 +1,3 @@
+import { passwordsSuite } from "./passwords.suite.js";
+
+describe("Passwords and lockout on PostgreSQL + Redis", () => passwordsSuite("real"));

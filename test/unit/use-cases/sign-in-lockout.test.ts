@@ -1,0 +1,133 @@
+import { expect } from "chai";
+import { EmailNotVerifiedError, InvalidCredentialsError, TooManyAttemptsError } from "../../../src/domain/errors.js";
+import type { RequestMeta } from "../../../src/application/request-context.js";
+import { buildUseCases, rejectionOf, TEST_META, type UseCaseHarness } from "../../support/use-case-harness.js";
+
+const PASSWORD = "correct horse battery";
+const WRONG = "wrong password!!";
+const MIN_MS = 60_000;
+
+describe("SignIn lockout (PasswordAttempts)", () => {
+  let h: UseCaseHarness;
+  beforeEach(async () => {
+    h = buildUseCases();
+    await h.registerVerifiedUser("Alice@example.com", PASSWORD);
+    h.mailer.clear();
+  });
+
+  function signIn(email: string, password: string, meta: RequestMeta = TEST_META) {
+    return h.signIn.execute({ email, password, meta });
+  }
+
+  async function fail(times: number, email = "alice@example.com", meta: RequestMeta = TEST_META): Promise<void> {
+    for (let i = 0; i < times; i++) expect(await rejectionOf(signIn(email, WRONG, meta))).to.be.instanceOf(InvalidCredentialsError);
+  }
+
+  it("blocks the email after 5 failures: even the right password then gets TooManyAttemptsError", async () => {
+    await fail(5);
+    const err = await rejectionOf(signIn("alice@example.com", PASSWORD));
+    expect(err).to.be.instanceOf(TooManyAttemptsError);
+    expect((err as TooManyAttemptsError).retryAfterSeconds).to.be.within(14 * 60, 15 * 60);
+  });
+
+  it("answers a blocked email before any password hash runs", async () => {
+    await fail(5);
+    await rejectionOf(signIn("alice@example.com", WRONG));
+    const before = { ...h.hasher.calls };
+    await rejectionOf(signIn("alice@example.com", PASSWORD));
+    expect(h.hasher.calls).to.deep.equal(before);
+  });
+
+  it("blocks an unknown email the same way, so a block reveals nothing", async () => {
+    await fail(5, "nobody@example.com");
+    const err = await rejectionOf(signIn("nobody@example.com", WRONG));
+    expect(err).to.be.instanceOf(TooManyAttemptsError);
+    await h.flushBackground();
+    expect(h.mailer.sent).to.have.length(0);
+  });
+
+  it("counts the normalised email: case and spaces do not buy extra guesses", async () => {
+    await fail(2, "ALICE@example.com");
+    await fail(3, " alice@EXAMPLE.com ");
+    expect(await rejectionOf(signIn("alice@example.com", PASSWORD))).to.be.instanceOf(TooManyAttemptsError);
+  });
+
+  it("mails the owner once when the block starts", async () => {
+    await fail(5);
+    await rejectionOf(signIn("alice@example.com", WRONG));
+    await rejectionOf(signIn("alice@example.com", WRONG));
+    await h.flushBackground();
+    const locked = h.mailer.sent.filter((m) => m.tag === "account-locked");
+    expect(locked).to.have.length(1);
+    expect(locked[0]!.to).to.equal("Alice@example.com");
+  });
+
+  it("lifts the block by itself after 15 minutes", async () => {
+    await fail(5);
+    await rejectionOf(signIn("alice@example.com", PASSWORD));
+    h.clock.advance(15 * MIN_MS);
+    const grant = await signIn("alice@example.com", PASSWORD);
+    expect(grant.session.id).to.be.a("string");
+  });
+
+  it("doubles the block when the email is blocked again", async () => {
+    await fail(5);
+    await rejectionOf(signIn("alice@example.com", WRONG));
+    h.clock.advance(15 * MIN_MS);
+    await fail(5);
+    const err = await rejectionOf(signIn("alice@example.com", WRONG));
+    expect(err).to.be.instanceOf(TooManyAttemptsError);
+    expect((err as TooManyAttemptsError).retryAfterSeconds).to.be.within(29 * 60, 30 * 60);
+  });
+
+  it("forgives earlier failures after a correct password", async () => {
+    await fail(4);
+    await signIn("alice@example.com", PASSWORD);
+    await fail(4);
+    await signIn("alice@example.com", PASSWORD);
+  });
+
+  it("forgets failures older than the 15-minute window", async () => {
+    await fail(4);
+    h.clock.advance(15 * MIN_MS);
+    await fail(4);
+    await signIn("alice@example.com", PASSWORD);
+  });
+
+  it("lets at most 5 of 20 parallel wrong guesses reach the password hash", async () => {
+    const before = h.hasher.calls.verify;
+    const errors = await Promise.all(Array.from({ length: 20 }, () => rejectionOf(signIn("alice@example.com", WRONG))));
+    expect(h.hasher.calls.verify - before).to.equal(5);
+    expect(errors.filter((e) => e instanceof TooManyAttemptsError)).to.have.length(15);
+    expect(errors.filter((e) => e instanceof InvalidCredentialsError)).to.have.length(5);
+  });
+
+  it("still reveals EmailNotVerifiedError only after the right password, and does not count it", async () => {
+    await h.signUp.execute({ name: "P", email: "pending@example.com", password: PASSWORD });
+    await fail(4, "pending@example.com");
+    expect(await rejectionOf(signIn("pending@example.com", PASSWORD))).to.be.instanceOf(EmailNotVerifiedError);
+    await fail(4, "pending@example.com");
+    expect(await rejectionOf(signIn("pending@example.com", PASSWORD))).to.be.instanceOf(EmailNotVerifiedError);
+  });
+
+  it("blocks a client IP that fails across many emails", async () => {
+    const ip: RequestMeta = { ip: "192.0.2.99", userAgent: null };
+    for (let i = 0; i < 10; i++) await fail(5, `victim${i}@example.com`, ip);
+    // 50 failures from this IP; the next one, on a fresh email, is refused.
+    expect(await rejectionOf(signIn("fresh@example.com", WRONG, ip))).to.be.instanceOf(TooManyAttemptsError);
+    // Other clients are unaffected.
+    await signIn("alice@example.com", PASSWORD, { ip: "192.0.2.100", userAgent: null });
+  });
+
+  // BUG: PasswordAttempts.guard (src/application/services/password-attempts.service.ts, the
+  // `counter.reserve(ipAttemptKey(ip), ...)` call) counts every password check against the IP,
+  // and a correct password only clears the *email* key. So successful sign-ins count toward the
+  // IP block: an office behind one NAT is refused after 50 good sign-ins in 15 minutes, although
+  // API.md says "Failed password checks count ... per client IP". Suggested fix: add a
+  // `forgive(key)` (decrement one reserved attempt) to AttemptCounter and call it for the IP key
+  // when the check succeeds (not a full clear, so a valid account cannot reset the IP's count).
+  it.skip("does not count successful sign-ins toward the IP block", async () => {
+    const office: RequestMeta = { ip: "192.0.2.7", userAgent: null };
+    for (let i = 0; i < 60; i++) await signIn("alice@example.com", PASSWORD, office);
+  });
+});
