@@ -114,6 +114,18 @@ export function attemptCounterContract(factory: () => Promise<AttemptCounterFixt
     expect(await tripBlock(KEY, SMALL)).to.include({ retryAfterSeconds: 10 });
   });
 
+  it("forgive gives back one attempt, never below zero", async () => {
+    await reserve();
+    await reserve();
+    await counter.forgive(KEY);
+    expect(await reserve()).to.deep.equal({ allowed: true, failures: 2 });
+    await counter.forgive(KEY);
+    await counter.forgive(KEY);
+    await counter.forgive(KEY);
+    await counter.forgive("never-seen");
+    expect(await reserve()).to.deep.equal({ allowed: true, failures: 1 });
+  });
+
   it("clearFailures resets the count but keeps an active block", async () => {
     for (let i = 0; i < 4; i++) await reserve();
     await counter.clearFailures(KEY);

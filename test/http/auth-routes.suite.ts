@@ -60,6 +60,19 @@ export function authRoutesSuite(backend: Backend): void {
       await app.request.post(`${A}/signin`).send({ email: taken, password: PASSWORD }).expect(200);
     });
 
+    it("a re-registration of a pending address kills the code already mailed (no pre-hijacking)", async () => {
+      const email = uniqueEmail("pending");
+      await app.request.post(`${A}/signup`).send({ name: "Victim", email, password: PASSWORD, confirmPassword: PASSWORD }).expect(201);
+      const victimCode = await codeFor(app.mailer, email);
+      const attackerPassword = "attacker chosen pass";
+      await app.request
+        .post(`${A}/signup`)
+        .send({ name: "Attacker", email, password: attackerPassword, confirmPassword: attackerPassword })
+        .expect(201);
+      expectError(await app.request.post(`${A}/verify-user`).send({ email, otpCode: victimCode }), 400, "INVALID_CODE");
+      expect((await app.request.post(`${A}/signin`).send({ email, password: attackerPassword })).status).to.equal(403);
+    });
+
     it("treats emails case-insensitively", async () => {
       const email = await registerVerified(app);
       await app.request.post(`${A}/signin`).send({ email: email.toUpperCase(), password: PASSWORD }).expect(200);

@@ -56,6 +56,11 @@ export class InMemoryAttemptCounter implements AttemptCounter {
     entry.windowEndsAt = 0;
   }
 
+  async forgive(key: string): Promise<void> {
+    const entry = this.#entries.get(key);
+    if (entry && entry.failures > 0) entry.failures -= 1;
+  }
+
   async reset(key: string): Promise<void> {
     this.#entries.delete(key);
   }

@@ -63,6 +63,13 @@ return {0, blockMs, 1}
  * An operator lock never shortens a longer block already in force.
  * KEYS: blockedUntil. ARGV: now, ms.
  */
+/** Decrements the window's count by one, never below zero; the window itself is kept. */
+const FORGIVE = new RedisScript(`
+local count = tonumber(redis.call('HGET', KEYS[1], 'count') or '0')
+if count > 0 then redis.call('HINCRBY', KEYS[1], 'count', -1) end
+return 0
+`);
+
 const BLOCK = new RedisScript(`
 local now, ms = tonumber(ARGV[1]), tonumber(ARGV[2])
 local untilMs = now + ms
@@ -102,6 +109,10 @@ export class RedisAttemptCounter implements AttemptCounter {
 
   async clearFailures(key: string): Promise<void> {
     await this.#call(() => this.#redis.del(this.#keys(key).failures));
+  }
+
+  async forgive(key: string): Promise<void> {
+    await this.#call(() => FORGIVE.run(this.#redis, [this.#keys(key).failures], []));
   }
 
   async reset(key: string): Promise<void> {

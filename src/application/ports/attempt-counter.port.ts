@@ -19,6 +19,11 @@ export interface AttemptCounter {
   reserve(key: string, policy: AttemptPolicy, now: Date): Promise<AttemptDecision>;
   /** Forgets counted failures (a correct password); an active block stays. */
   clearFailures(key: string): Promise<void>;
+  /**
+   * Gives back one counted attempt (the password was right), never below zero. Used for the
+   * IP key, where clearing everything would let one valid account launder an attacker's count.
+   */
+  forgive(key: string): Promise<void>;
   /** Lifts any block and forgets failures and escalation (password reset, operator unlock). */
   reset(key: string): Promise<void>;
   /** Blocks the key now for `seconds` (operator lock). */

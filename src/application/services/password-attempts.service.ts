@@ -46,7 +46,11 @@ export class PasswordAttempts {
       }
     }
     const ok = await check();
-    if (ok) await this.counter.clearFailures(emailAttemptKey(emailNormalized));
+    if (ok) {
+      await this.counter.clearFailures(emailAttemptKey(emailNormalized));
+      // Only failures count against an IP: give back the attempt reserved above.
+      if (ip) await this.counter.forgive(ipAttemptKey(ip));
+    }
     return ok;
   }
 

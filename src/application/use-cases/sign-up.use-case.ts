@@ -57,8 +57,7 @@ export class SignUp {
     if (existing?.isEmailVerified) {
       await this.notifyOwner(existing);
     } else if (existing) {
-      await this.users.update(existing.id, { name, email, passwordHash });
-      await this.sendCode(email, emailNormalized);
+      await this.replacePending(existing, name, email, passwordHash);
     } else {
       await this.createAccount(name, email, emailNormalized, passwordHash);
     }
@@ -88,9 +87,20 @@ export class SignUp {
       if (!(err instanceof EmailTakenError)) throw err;
       const winner = await this.users.findByEmail(emailNormalized);
       if (winner?.isEmailVerified) return this.notifyOwner(winner);
-      if (winner) await this.users.update(winner.id, { name, email, passwordHash });
+      if (winner) return this.replacePending(winner, name, email, passwordHash);
     }
     await this.sendCode(email, emailNormalized);
+  }
+
+  /**
+   * An unverified account gets the new credentials. The code already in the mailbox dies with
+   * them: otherwise someone who re-registers a victim's pending address would have their own
+   * password activated when the victim enters the code (account pre-hijacking).
+   */
+  private async replacePending(pending: User, name: string, email: string, passwordHash: string): Promise<void> {
+    await this.users.update(pending.id, { name, email, passwordHash, updatedAt: this.clock.now() });
+    await this.codes.revoke("verify-email", pending.emailNormalized);
+    await this.sendCode(email, pending.emailNormalized);
   }
 
   private async sendCode(email: string, emailNormalized: string): Promise<void> {
