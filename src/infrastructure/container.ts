@@ -1,23 +1,21 @@
 import "reflect-metadata";
 import path from "node:path";
 import { readFileSync } from "node:fs";
-import type Koa from "koa";
+import type { Middleware } from "koa";
 import { container as rootContainer, type DependencyContainer } from "tsyringe";
 import type { AttemptCounter } from "../application/ports/attempt-counter.port.js";
 import type { HealthIndicator } from "../application/ports/health.port.js";
 import type { Logger } from "../application/ports/logger.port.js";
 import type { Mailer } from "../application/ports/mailer.port.js";
 import type { OneTimeCodeStore } from "../application/ports/one-time-code-store.port.js";
-import type { Clock, PasswordHasher, SecureRandom } from "../application/ports/security.port.js";
+import type { Clock } from "../application/ports/security.port.js";
 import type { SessionStore } from "../application/ports/session-store.port.js";
 import type { UserRepository } from "../application/ports/user-repository.port.js";
 import type { AuthSettings } from "../application/settings.js";
 import { TOKENS } from "../application/tokens.js";
 import { AuthenticateAccessToken } from "../application/use-cases/authenticate-access-token.use-case.js";
-import { createApp } from "../adapters/http/app.js";
-import { AuthController } from "../adapters/http/controllers/auth.controller.js";
-import { HealthController } from "../adapters/http/controllers/health.controller.js";
-import { PasswordController } from "../adapters/http/controllers/password.controller.js";
+import { createApp, type HybridAuthApp } from "../adapters/http/app.js";
+import type { HttpModule, RouteGuards } from "../adapters/http/route-spec.js";
 import type { HttpSettings } from "../adapters/http/http-settings.js";
 import { APP_VERSION, HTTP_SETTINGS } from "../adapters/http/http-tokens.js";
 import { InMemoryAttemptCounter } from "../adapters/attempt-counter/in-memory-attempt.counter.js";
@@ -40,37 +38,17 @@ import { InMemorySessionStore } from "../adapters/session-store/in-memory-sessio
 import { RedisSessionStore } from "../adapters/session-store/redis-session.store.js";
 import type { Config } from "./config.js";
 import { createLogger } from "./logger.js";
+import { FEATURES, type FeatureContext } from "./features/index.js";
+import type { BuildOptions, DatabaseKind, MailKind, StoreKind } from "./build-options.js";
 import { ACCESS_TOKEN_TTL_SECONDS, REFRESH_ABSOLUTE_TTL_SECONDS, REFRESH_IDLE_TTL_SECONDS } from "../domain/session.js";
 
-export type DatabaseKind = "memory" | "pglite" | "postgres";
-export type StoreKind = "memory" | "redis";
-export type MailKind = "memory" | "outbox" | "smtp";
-
-export interface BuildOptions {
-  /** Default: postgres when DATABASE_URL is set, else pglite in DATA_DIR. */
-  database?: DatabaseKind;
-  /** Default: redis when REDIS_URL is set, else memory. */
-  sessions?: StoreKind;
-  /** Default: smtp when SMTP_URL is set, else outbox in DATA_DIR/outbox. */
-  mail?: MailKind;
-  /** PGlite data directory; null keeps the embedded database in memory. */
-  pgliteDir?: string | null;
-  /** Prefix for every Redis key, so test runs and tenants can share one Redis. */
-  redisPrefix?: string;
-  logger?: Logger;
-  clock?: Clock;
-  random?: SecureRandom;
-  passwordHasher?: PasswordHasher;
-  mailer?: Mailer;
-  /** Skip applying migrations (the CLI's migrate command applies them on purpose). */
-  skipMigrations?: boolean;
-}
+export type { BuildOptions, DatabaseKind, MailKind, StoreKind } from "./build-options.js";
 
 export interface AppContext {
   config: Config;
   container: DependencyContainer;
   logger: Logger;
-  app: Koa;
+  app: HybridAuthApp;
   users: UserRepository;
   sessions: SessionStore;
   codes: OneTimeCodeStore;
@@ -203,13 +181,42 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
     c.register(HTTP_SETTINGS, { useValue: httpSettings });
     c.register(APP_VERSION, { useValue: VERSION });
 
+    const featureContext: FeatureContext = {
+      config,
+      container: c,
+      logger,
+      clock,
+      options,
+      redis,
+      database,
+      health,
+      onClose: (fn) => closers.push(fn),
+      provide: async (token, build) => {
+        const value = options.overrides?.get(token) ?? (await build());
+        c.register(token, { useValue: value });
+        return value as never;
+      },
+    };
+    const modules: HttpModule[] = [];
+    const guards: RouteGuards[] = [];
+    const before: Middleware[] = [];
+    for (const feature of FEATURES) {
+      const parts = await feature.install(featureContext);
+      if (!parts) continue;
+      modules.push(...(parts.modules ?? []));
+      if (parts.guards) guards.push(parts.guards);
+      before.push(...(parts.before ?? []));
+    }
+    // Explicit overrides win over what features registered (tests swap in fakes this way).
+    for (const [token, value] of options.overrides ?? []) c.register(token, { useValue: value });
+
     const app = createApp({
       settings: httpSettings,
       logger,
       authenticate: c.resolve(AuthenticateAccessToken),
-      auth: c.resolve(AuthController),
-      password: c.resolve(PasswordController),
-      health: c.resolve(HealthController),
+      modules,
+      guards: (spec) => guards.flatMap((g) => g(spec)),
+      before,
     });
 
     return { config, container: c, logger, app, users, sessions, codes, mailer, clock, database, redis, kinds, close };

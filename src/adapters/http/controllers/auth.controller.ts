@@ -28,7 +28,8 @@ import type { HttpSettings } from "../http-settings.js";
 import { authOf } from "../middleware/auth.middleware.js";
 import { presentUser } from "../presenters/user.presenter.js";
 import { EmailBody, RefreshBody, SignInBody, SignUpBody, VerifyUserBody } from "../schemas/auth.schemas.js";
-import { parseInput } from "../validation.js";
+import { route, type HttpModule, type RouteSpec } from "../route-spec.js";
+import { AUTH_PREFIX } from "../paths.js";
 import * as v from "valibot";
 
 export function requestMeta(ctx: Context): RequestMeta {
@@ -39,7 +40,7 @@ const SessionIdParam = v.object({ sessionId: v.pipe(v.string(), v.uuid("sessionI
 
 /** Thin: parse → one use case → present. */
 @injectable()
-export class AuthController {
+export class AuthController implements HttpModule {
   constructor(
     @inject(SignUp) private readonly signUpUseCase: SignUp,
     @inject(VerifyUser) private readonly verifyUserUseCase: VerifyUser,
@@ -54,26 +55,55 @@ export class AuthController {
     @inject(HTTP_SETTINGS) private readonly settings: HttpSettings,
   ) {}
 
-  signUp = async (ctx: Context): Promise<void> => {
-    const body = parseInput(SignUpBody, ctx.request.body);
+  routes(): RouteSpec[] {
+    const P = AUTH_PREFIX;
+    const common = { 400: "Validation failed (errors name each field)", 429: "Too many requests" };
+    return [
+      route({ method: "post", path: `${P}/signup`, tag: "auth", auth: "none", body: SignUpBody, handler: this.signUp,
+        summary: "Create an unverified account and mail a 6-digit code",
+        description: "Same answer whether or not the address is registered; a verified owner gets a notice mail instead.",
+        responses: { 201: "Accepted; a code was mailed if the address can be registered", ...common } }),
+      route({ method: "post", path: `${P}/verify-user`, tag: "auth", auth: "none", body: VerifyUserBody, handler: this.verifyUser,
+        summary: "Verify the email address with the mailed code",
+        responses: { 200: "Verified; data.user", 400: "INVALID_CODE or validation failed", 429: "Too many requests" } }),
+      route({ method: "post", path: `${P}/resend-verification`, tag: "auth", auth: "none", body: EmailBody, handler: this.resendVerification,
+        summary: "Mail a fresh verification code (always 200)", responses: { 200: "Accepted", ...common } }),
+      route({ method: "post", path: `${P}/signin`, tag: "auth", auth: "none", body: SignInBody, handler: this.signIn,
+        summary: "Sign in with email and password",
+        description: "Sets the accessToken, refreshToken and sid cookies, or returns data.tokens with X-Auth-Mode: token.",
+        responses: { 200: "Signed in; data.user", 401: "INVALID_CREDENTIALS", 403: "EMAIL_NOT_VERIFIED", ...common, 429: "TOO_MANY_ATTEMPTS (Retry-After)" } }),
+      route({ method: "get", path: `${P}/profile`, tag: "auth", auth: "access", handler: this.profile,
+        summary: "The signed-in user", responses: { 200: "data.user", 401: "Not signed in or session revoked" } }),
+      route({ method: "get", path: `${P}/sessions`, tag: "sessions", auth: "access", handler: this.listSessions,
+        summary: "List the caller's live sessions", responses: { 200: "data.sessions", 401: "Not signed in" } }),
+      route({ method: "delete", path: `${P}/sessions`, tag: "sessions", auth: "access", handler: this.revokeOtherSessions,
+        summary: "Revoke every session except the current one", responses: { 200: "data.revoked", 401: "Not signed in" } }),
+      route({ method: "delete", path: `${P}/sessions/:sessionId`, tag: "sessions", auth: "access", handler: this.revokeSession,
+        summary: "Revoke one of the caller's sessions", responses: { 200: "Revoked", 401: "Not signed in", 404: "SESSION_NOT_FOUND" } }),
+      route({ method: "post", path: `${P}/refresh-token`, tag: "sessions", auth: "none", body: RefreshBody, handler: this.refresh,
+        summary: "Rotate the token pair (refresh token from the cookie or the body)",
+        responses: { 200: "New pair", 401: "INVALID_TOKEN or SESSION_REVOKED (reuse detected)", 429: "Too many requests" } }),
+      route({ method: "post", path: `${P}/logout`, tag: "sessions", auth: "none", body: RefreshBody, handler: this.signOut,
+        summary: "End the current session and clear cookies (idempotent)", responses: { 200: "Signed out" } }),
+    ];
+  }
+
+  signUp = async (ctx: Context, body: v.InferOutput<typeof SignUpBody>): Promise<void> => {
     const out = await this.signUpUseCase.execute({ name: body.name, email: body.email, password: body.password });
     respond(ctx, 201, "If the address can be registered, a verification code has been sent to it", { email: out.email });
   };
 
-  verifyUser = async (ctx: Context): Promise<void> => {
-    const body = parseInput(VerifyUserBody, ctx.request.body);
+  verifyUser = async (ctx: Context, body: v.InferOutput<typeof VerifyUserBody>): Promise<void> => {
     const { user } = await this.verifyUserUseCase.execute({ email: body.email, otpCode: body.otpCode });
     respond(ctx, 200, "Email verified", { user: presentUser(user) });
   };
 
-  resendVerification = async (ctx: Context): Promise<void> => {
-    const body = parseInput(EmailBody, ctx.request.body);
+  resendVerification = async (ctx: Context, body: v.InferOutput<typeof EmailBody>): Promise<void> => {
     await this.resendUseCase.execute({ email: body.email });
     respond(ctx, 200, "If the address has an unverified account, a new code has been sent");
   };
 
-  signIn = async (ctx: Context): Promise<void> => {
-    const body = parseInput(SignInBody, ctx.request.body);
+  signIn = async (ctx: Context, body: v.InferOutput<typeof SignInBody>): Promise<void> => {
     const out = await this.signInUseCase.execute({ email: body.email, password: body.password, meta: requestMeta(ctx) });
     respond(ctx, 200, "Signed in", this.deliver(ctx, out, { user: presentUser(out.user) }));
   };
@@ -83,16 +113,14 @@ export class AuthController {
     respond(ctx, 200, "Profile", { user: presentUser(user) });
   };
 
-  refresh = async (ctx: Context): Promise<void> => {
-    const body = parseInput(RefreshBody, ctx.request.body);
+  refresh = async (ctx: Context, body: v.InferOutput<typeof RefreshBody>): Promise<void> => {
     const refreshToken = body.refreshToken ?? ctx.cookies.get(REFRESH_COOKIE);
     if (!refreshToken) throw new InvalidTokenError("A refresh token is required");
     const out = await this.rotateUseCase.execute({ refreshToken });
     respond(ctx, 200, "Tokens refreshed", this.deliver(ctx, out, { user: presentUser(out.user) }));
   };
 
-  signOut = async (ctx: Context): Promise<void> => {
-    const body = parseInput(RefreshBody, ctx.request.body);
+  signOut = async (ctx: Context, body: v.InferOutput<typeof RefreshBody>): Promise<void> => {
     await this.signOutUseCase.execute({
       accessToken: bearerToken(ctx) ?? ctx.cookies.get(ACCESS_COOKIE) ?? null,
       refreshToken: body.refreshToken ?? ctx.cookies.get(REFRESH_COOKIE) ?? null,

@@ -5,6 +5,8 @@ import { TOKENS } from "../../../application/tokens.js";
 import { respond } from "../envelope.js";
 import { errorBody } from "../envelope.js";
 import { APP_VERSION } from "../http-tokens.js";
+import { HEALTH_PREFIX } from "../paths.js";
+import { route, type HttpModule, type RouteSpec } from "../route-spec.js";
 
 const CHECK_TIMEOUT_MS = 1500;
 
@@ -36,11 +38,20 @@ async function probe(indicator: HealthIndicator): Promise<DependencyState> {
 }
 
 @injectable()
-export class HealthController {
+export class HealthController implements HttpModule {
   constructor(
     @inject(TOKENS.HealthIndicators) private readonly indicators: HealthIndicator[],
     @inject(APP_VERSION) private readonly version: string,
   ) {}
+
+  routes(): RouteSpec[] {
+    return [
+      route({ method: "get", path: HEALTH_PREFIX, tag: "health", auth: "none", handler: this.live,
+        summary: "Liveness: the process serves", responses: { 200: "data.status ok, uptime" } }),
+      route({ method: "get", path: `${HEALTH_PREFIX}/detailed`, tag: "health", auth: "none", handler: this.detailed,
+        summary: "Readiness: each dependency's state and latency", responses: { 200: "Ready", 503: "A required dependency is down" } }),
+    ];
+  }
 
   /** Liveness: the process serves; no dependency is touched. */
   live = async (ctx: Context): Promise<void> => {

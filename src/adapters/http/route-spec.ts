@@ -1,0 +1,39 @@
+import type { Context, Middleware } from "koa";
+import type * as v from "valibot";
+
+export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
+
+/**
+ * One route, declared once: the router, the request validation and the OpenAPI document are
+ * all built from this, so the docs cannot drift from what the server accepts.
+ */
+export interface RouteSpec<S extends v.GenericSchema | undefined = v.GenericSchema | undefined> {
+  method: HttpMethod;
+  /** koa-router path, e.g. /api/v1/auth/sessions/:sessionId */
+  path: string;
+  /** Grouping in the docs: "auth", "sessions", "password", "account", "oauth", "health". */
+  tag: string;
+  summary: string;
+  description?: string;
+  /** "access": a live session is required (checked before any body byte is read). */
+  auth: "access" | "none";
+  /** JSON body schema; the parsed output is handed to the handler. */
+  body?: S;
+  /** Multipart is accepted too (the handler reads ctx.request.files). */
+  multipart?: { maxFileBytes: number; fileField: string };
+  /** Status → description, for the docs. */
+  responses: Record<number, string>;
+  handler: (ctx: Context, body: S extends v.GenericSchema ? v.InferOutput<S> : undefined) => Promise<void>;
+}
+
+/** Keeps the body type of each route while collecting routes of different shapes in one array. */
+export function route<S extends v.GenericSchema | undefined = undefined>(spec: RouteSpec<S>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+export interface HttpModule {
+  routes(): RouteSpec[];
+}
+
+/** Per-route middleware contributed by other concerns (rate limits), run after auth, before the body. */
+export type RouteGuards = (route: RouteSpec) => Middleware[];
