@@ -76,12 +76,29 @@ export async function flushMail(): Promise<void> {
   await new Promise((r) => setImmediate(r));
 }
 
+const consumed = new WeakMap<InMemoryMailer, Map<string, number>>();
+
+/**
+ * The code in the newest mail of `tag` to `email` that this helper has not returned before.
+ * Mails go out in the background (some after a Redis round trip), so it waits up to 3 s.
+ */
 export async function codeFor(mailer: InMemoryMailer, email: string, tag = "verify-email"): Promise<string> {
-  await flushMail();
-  const mail = mailer.last(email, tag);
-  const code = mail?.text.match(/\b(\d{6})\b/)?.[1];
-  if (!code) throw new Error(`no ${tag} code mailed to ${email}`);
-  return code;
+  const seen = consumed.get(mailer) ?? new Map<string, number>();
+  consumed.set(mailer, seen);
+  const key = `${email}\u0000${tag}`;
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    await flushMail();
+    const matching = mailer.sent.filter((m) => m.to === email && m.tag === tag);
+    if (matching.length > (seen.get(key) ?? 0)) {
+      seen.set(key, matching.length);
+      const code = matching.at(-1)!.text.match(/\b(\d{6})\b/)?.[1];
+      if (!code) throw new Error(`the ${tag} mail to ${email} holds no code`);
+      return code;
+    }
+    if (Date.now() > deadline) throw new Error(`no new ${tag} code mailed to ${email}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 export function uniqueEmail(label = "user"): string {
