@@ -16,6 +16,15 @@ export const DOMAIN_ERROR_CODES = [
   "RATE_LIMITED",
   "SERVICE_UNAVAILABLE",
   "EMAIL_TAKEN",
+  "IDENTITY_TAKEN",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "PAYLOAD_TOO_LARGE",
+  "ACCOUNT_DEACTIVATED",
+  "ACCOUNT_NOT_DEACTIVATED",
+  "REACTIVATION_WINDOW_CLOSED",
+  "PROVIDER_NOT_CONFIGURED",
+  "ACCOUNT_EXISTS_UNVERIFIED_LINK",
+  "OAUTH_FAILED",
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
@@ -126,5 +135,73 @@ export class EmailTakenError extends DomainError {
   readonly code = "EMAIL_TAKEN";
   constructor() {
     super("Email already registered");
+  }
+}
+
+/** Raised by IdentityRepository when (provider, provider user id) is already linked. */
+export class IdentityTakenError extends DomainError {
+  readonly code = "IDENTITY_TAKEN";
+  constructor() {
+    super("This provider account is already linked");
+  }
+}
+
+/** An upload that is not one of the accepted image types (judged by its bytes). */
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly code = "UNSUPPORTED_MEDIA_TYPE";
+  constructor(message = "Only JPEG, PNG, WebP and GIF images are accepted") {
+    super(message);
+  }
+}
+
+export class PayloadTooLargeError extends DomainError {
+  readonly code = "PAYLOAD_TOO_LARGE";
+  constructor(message = "The upload is too large") {
+    super(message);
+  }
+}
+
+/** A soft-deleted account may only reactivate (or sign out). */
+export class AccountDeactivatedError extends DomainError {
+  readonly code = "ACCOUNT_DEACTIVATED";
+  constructor(message = "This account is deactivated; reactivate it to continue") {
+    super(message);
+  }
+}
+
+export class AccountNotDeactivatedError extends DomainError {
+  readonly code = "ACCOUNT_NOT_DEACTIVATED";
+  constructor() {
+    super("This account is active");
+  }
+}
+
+export class ReactivationWindowClosedError extends DomainError {
+  readonly code = "REACTIVATION_WINDOW_CLOSED";
+  constructor() {
+    super("The reactivation window for this account has closed");
+  }
+}
+
+export class ProviderNotConfiguredError extends DomainError {
+  readonly code = "PROVIDER_NOT_CONFIGURED";
+  constructor(provider: string) {
+    super(`Sign-in with ${provider} is not configured`);
+  }
+}
+
+/** The provider's email matches an account, but the provider does not vouch for it: no merge. */
+export class AccountExistsUnverifiedLinkError extends DomainError {
+  readonly code = "ACCOUNT_EXISTS_UNVERIFIED_LINK";
+  constructor() {
+    super("An account with this email exists; sign in with your password to link this provider");
+  }
+}
+
+/** The provider dance failed (state, provider error, provider down). */
+export class OAuthFailedError extends DomainError {
+  readonly code = "OAUTH_FAILED";
+  constructor(readonly reason: string) {
+    super("Sign-in with the provider failed");
   }
 }

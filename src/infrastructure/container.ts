@@ -20,6 +20,7 @@ import type { HttpSettings } from "../adapters/http/http-settings.js";
 import { APP_VERSION, HTTP_SETTINGS } from "../adapters/http/http-tokens.js";
 import { InMemoryAttemptCounter } from "../adapters/attempt-counter/in-memory-attempt.counter.js";
 import { RedisAttemptCounter } from "../adapters/attempt-counter/redis-attempt.counter.js";
+import { InMemoryAuditLog } from "../adapters/audit/in-memory-audit.log.js";
 import { InMemoryMailer } from "../adapters/mail/in-memory.mailer.js";
 import { OutboxMailer } from "../adapters/mail/outbox.mailer.js";
 import { SmtpMailer } from "../adapters/mail/smtp.mailer.js";
@@ -161,6 +162,7 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
     c.register(TOKENS.SessionStore, { useValue: sessions });
     c.register(TOKENS.OneTimeCodeStore, { useValue: codes });
     c.register(TOKENS.AttemptCounter, { useValue: attempts });
+    c.register(TOKENS.AuditLog, { useValue: new InMemoryAuditLog() });
     c.register(TOKENS.Mailer, { useValue: mailer });
     c.register(TOKENS.PasswordHasher, { useValue: options.passwordHasher ?? new BcryptPasswordHasher(config.bcryptCost) });
     c.register(TOKENS.AccessTokenIssuer, {

@@ -1,4 +1,8 @@
 import "reflect-metadata";
+import { container } from "tsyringe";
+import { TOKENS } from "../../src/application/tokens.js";
+import { AuditTrail } from "../../src/application/services/audit-trail.service.js";
+import { InMemoryAuditLog } from "../../src/adapters/audit/in-memory-audit.log.js";
 import type { Logger } from "../../src/application/ports/logger.port.js";
 import type { SecureRandom } from "../../src/application/ports/security.port.js";
 import { OneTimeCodes } from "../../src/application/services/one-time-codes.service.js";
@@ -138,21 +142,44 @@ export function buildUseCases(overrides: HarnessOverrides = {}) {
     ttlSeconds: overrides.accessTokenTtlSeconds ?? ACCESS_TOKEN_TTL_SECONDS,
   });
 
-  const codes = new OneTimeCodes(codeStore, keyedHasher, random, clock);
-  const sessionTokens = new SessionTokens(sessions, accessTokens, refreshHasher, random, settings);
-  const passwordAttempts = new PasswordAttempts(attemptCounter, users, mailer, clock, settings, logger);
+  const auditLog = new InMemoryAuditLog();
+  // Resolved through tsyringe with the same tokens as production, so a use case that gains a
+  // dependency does not break every test that builds it.
+  const c = container.createChildContainer();
+  const values: Array<[symbol, unknown]> = [
+    [TOKENS.UserRepository, users],
+    [TOKENS.SessionStore, sessions],
+    [TOKENS.OneTimeCodeStore, codeStore],
+    [TOKENS.AttemptCounter, attemptCounter],
+    [TOKENS.AuditLog, auditLog],
+    [TOKENS.Mailer, mailer],
+    [TOKENS.PasswordHasher, hasher],
+    [TOKENS.AccessTokenIssuer, accessTokens],
+    [TOKENS.KeyedHasher, keyedHasher],
+    [TOKENS.RefreshTokenHasher, refreshHasher],
+    [TOKENS.SecureRandom, random],
+    [TOKENS.Clock, clock],
+    [TOKENS.Logger, logger],
+    [TOKENS.AuthSettings, settings],
+  ];
+  for (const [token, value] of values) c.register(token, { useValue: value });
+  for (const service of [OneTimeCodes, SessionTokens, PasswordAttempts, AuditTrail] as const) c.registerSingleton(service as never);
 
-  const signUp = new SignUp(users, hasher, codes, mailer, clock, random, settings, logger);
-  const verifyUser = new VerifyUser(users, codes, clock);
-  const resendVerification = new ResendVerification(users, codes, mailer, settings, logger);
-  const signIn = new SignIn(users, hasher, sessionTokens, passwordAttempts, clock);
-  const authenticate = new AuthenticateAccessToken(accessTokens, sessions, clock, logger);
-  const getProfile = new GetProfile(users);
-  const rotateRefreshToken = new RotateRefreshToken(sessions, users, sessionTokens, mailer, clock, settings, logger);
-  const signOut = new SignOut(sessions, accessTokens, sessionTokens, clock);
-  const listSessions = new ListSessions(sessions);
-  const revokeSession = new RevokeSession(sessions);
-  const revokeOtherSessions = new RevokeOtherSessions(sessions);
+  const codes = c.resolve(OneTimeCodes);
+  const sessionTokens = c.resolve(SessionTokens);
+  const passwordAttempts = c.resolve(PasswordAttempts);
+
+  const signUp = c.resolve(SignUp);
+  const verifyUser = c.resolve(VerifyUser);
+  const resendVerification = c.resolve(ResendVerification);
+  const signIn = c.resolve(SignIn);
+  const authenticate = c.resolve(AuthenticateAccessToken);
+  const getProfile = c.resolve(GetProfile);
+  const rotateRefreshToken = c.resolve(RotateRefreshToken);
+  const signOut = c.resolve(SignOut);
+  const listSessions = c.resolve(ListSessions);
+  const revokeSession = c.resolve(RevokeSession);
+  const revokeOtherSessions = c.resolve(RevokeOtherSessions);
 
   /** The 6-digit code in the last verify-email mail to `email` (the address as the mail was addressed). */
   async function lastCode(email: string): Promise<string> {
@@ -181,6 +208,8 @@ export function buildUseCases(overrides: HarnessOverrides = {}) {
   }
 
   return {
+    container: c,
+    auditLog,
     clock,
     settings,
     random,

@@ -38,7 +38,7 @@ export { AUTH_PREFIX, HEALTH_PREFIX } from "./paths.js";
  */
 function chainFor(spec: RouteSpec, deps: HttpDependencies): Middleware[] {
   const chain: Middleware[] = [];
-  if (spec.auth === "access") chain.push(requireAuth(deps.authenticate));
+  if (spec.auth === "access") chain.push(requireAuth(deps.authenticate, { allowDeactivated: !!spec.allowDeactivated }));
   if (deps.guards) chain.push(...deps.guards(spec));
   if (spec.body || spec.multipart) chain.push(jsonBodyMiddleware(deps.settings.jsonLimitBytes, { allowMultipart: !!spec.multipart }));
   chain.push(async (ctx: Context) => {

@@ -16,6 +16,15 @@ export const DOMAIN_ERROR_STATUS = {
   SERVICE_UNAVAILABLE: 503,
   // Repositories raise it; use cases absorb it so it never reaches a client (enumeration).
   EMAIL_TAKEN: 400,
+  IDENTITY_TAKEN: 409,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PAYLOAD_TOO_LARGE: 413,
+  ACCOUNT_DEACTIVATED: 403,
+  ACCOUNT_NOT_DEACTIVATED: 409,
+  REACTIVATION_WINDOW_CLOSED: 410,
+  PROVIDER_NOT_CONFIGURED: 404,
+  ACCOUNT_EXISTS_UNVERIFIED_LINK: 409,
+  OAUTH_FAILED: 400,
 } as const satisfies Record<DomainErrorCode, number>;
 
 /** Errors that belong to HTTP itself, not to the domain. */

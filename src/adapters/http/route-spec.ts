@@ -17,6 +17,8 @@ export interface RouteSpec<S extends v.GenericSchema | undefined = v.GenericSche
   description?: string;
   /** "access": a live session is required (checked before any body byte is read). */
   auth: "access" | "none";
+  /** A soft-deleted account's restricted session may call this route (reactivate, sign out). */
+  allowDeactivated?: boolean;
   /** JSON body schema; the parsed output is handed to the handler. */
   body?: S;
   /** Multipart is accepted too (the handler reads ctx.request.files). */

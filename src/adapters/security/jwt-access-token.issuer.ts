@@ -42,6 +42,7 @@ export class JwtAccessTokenIssuer implements AccessTokenIssuer {
         sub: claims.userId,
         sid: claims.sessionId,
         role: claims.role,
+        ...(claims.scope ? { scp: claims.scope } : {}),
         typ: TOKEN_TYPE,
         iss: this.issuer,
         aud: this.audience,
@@ -72,12 +73,13 @@ export class JwtAccessTokenIssuer implements AccessTokenIssuer {
       throw new InvalidTokenError();
     }
     if (typeof payload !== "object" || payload === null) throw new InvalidTokenError();
-    const { sub, sid, role, typ, exp } = payload as Record<string, unknown>;
+    const { sub, sid, role, typ, exp, scp } = payload as Record<string, unknown>;
+    if (scp !== undefined && scp !== "reactivate") throw new InvalidTokenError();
     // jsonwebtoken accepts a token without exp; ours always carry one, so one without is not ours.
     if (typeof exp !== "number") throw new InvalidTokenError();
     if (typ !== TOKEN_TYPE) throw new InvalidTokenError();
     if (!isNonEmptyString(sub) || !isNonEmptyString(sid) || !isNonEmptyString(role)) throw new InvalidTokenError();
-    return { userId: sub, sessionId: sid, role };
+    return scp === "reactivate" ? { userId: sub, sessionId: sid, role, scope: "reactivate" } : { userId: sub, sessionId: sid, role };
   }
 }
 

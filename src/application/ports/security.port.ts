@@ -12,6 +12,11 @@ export interface AccessTokenClaims {
   userId: string;
   sessionId: string;
   role: string;
+  /**
+   * "reactivate": the session of a soft-deleted account, good only for reactivating it (and
+   * signing out). Absent for a normal session.
+   */
+  scope?: "reactivate";
 }
 
 export interface IssuedAccessToken {

@@ -10,6 +10,7 @@ import type { Clock } from "../ports/security.port.js";
 import type { UserRepository } from "../ports/user-repository.port.js";
 import type { AuthSettings } from "../settings.js";
 import { TOKENS } from "../tokens.js";
+import { AuditTrail } from "./audit-trail.service.js";
 
 /**
  * Every password check (sign-in, change-password, request-delete) goes through here. The
@@ -25,6 +26,7 @@ export class PasswordAttempts {
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.AuthSettings) private readonly settings: AuthSettings,
     @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(AuditTrail) private readonly audit: AuditTrail,
   ) {}
 
   /**
@@ -75,6 +77,7 @@ export class PasswordAttempts {
     const user = await this.users.findByEmail(emailNormalized);
     this.logger.warn({ account: user ? user.id : null }, "password sign-in blocked for an email");
     if (!user) return;
+    this.audit.record("account-locked", user.id, null, { seconds });
     const message = mails.accountLocked(user.email, this.settings.appName, Math.ceil(seconds / 60));
     inBackground(this.logger, "mail:account-locked", () => this.mailer.send(message));
   }

@@ -43,7 +43,7 @@ export class SessionTokens {
     @inject(TOKENS.AuthSettings) private readonly settings: AuthSettings,
   ) {}
 
-  async start(user: Pick<User, "id" | "role">, meta: RequestMeta, now: Date): Promise<SessionGrant> {
+  async start(user: Pick<User, "id" | "role" | "deactivatedAt">, meta: RequestMeta, now: Date): Promise<SessionGrant> {
     const sessionId = this.random.uuid();
     const refreshToken = `${sessionId}.${this.random.token(32)}`;
     const absoluteExpiresAt = new Date(now.getTime() + this.settings.refreshAbsoluteTtlSeconds * 1000);
@@ -59,11 +59,13 @@ export class SessionTokens {
       absoluteExpiresAt,
     };
     await this.sessions.create(session);
-    return { session, tokens: this.pair(session, user.role, refreshToken, now) };
+    return { session, tokens: this.pair(session, user, refreshToken, now) };
   }
 
-  pair(session: Session, role: string, refreshToken: string, now: Date): TokenPair {
-    const access = this.accessTokens.issue({ userId: session.userId, sessionId: session.id, role }, now);
+  /** A deactivated account's tokens carry the "reactivate" scope and open nothing else. */
+  pair(session: Session, user: Pick<User, "role" | "deactivatedAt">, refreshToken: string, now: Date): TokenPair {
+    const claims = { userId: session.userId, sessionId: session.id, role: user.role };
+    const access = this.accessTokens.issue(user.deactivatedAt ? { ...claims, scope: "reactivate" } : claims, now);
     return {
       accessToken: access.token,
       accessTokenExpiresAt: access.expiresAt,

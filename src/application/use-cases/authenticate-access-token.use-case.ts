@@ -14,6 +14,8 @@ export interface AuthenticateAccessTokenOutput {
   userId: string;
   sessionId: string;
   role: string;
+  /** "reactivate" for a soft-deleted account's session; drivers allow it only where it fits. */
+  scope?: "reactivate";
 }
 
 /** lastUsedAt is written at most this often per session, to keep authentication read-only. */
@@ -41,6 +43,6 @@ export class AuthenticateAccessToken {
     if (now.getTime() - session.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
       inBackground(this.logger, "session:touch", () => this.sessions.touch(session.id, now));
     }
-    return { userId: claims.userId, sessionId: claims.sessionId, role: claims.role };
+    return claims.scope ? { ...claims, scope: claims.scope } : { userId: claims.userId, sessionId: claims.sessionId, role: claims.role };
   }
 }

@@ -9,6 +9,7 @@ import type { Mailer } from "../ports/mailer.port.js";
 import type { Clock, PasswordHasher } from "../ports/security.port.js";
 import type { SessionStore } from "../ports/session-store.port.js";
 import type { UserRepository } from "../ports/user-repository.port.js";
+import { AuditTrail } from "../services/audit-trail.service.js";
 import { PasswordAttempts } from "../services/password-attempts.service.js";
 import type { AuthSettings } from "../settings.js";
 import { TOKENS } from "../tokens.js";
@@ -33,6 +34,7 @@ export class ChangePassword {
     @inject(TOKENS.SessionStore) private readonly sessions: SessionStore,
     @inject(TOKENS.PasswordHasher) private readonly passwords: PasswordHasher,
     @inject(PasswordAttempts) private readonly attempts: PasswordAttempts,
+    @inject(AuditTrail) private readonly audit: AuditTrail,
     @inject(TOKENS.Mailer) private readonly mailer: Mailer,
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.AuthSettings) private readonly settings: AuthSettings,
@@ -58,6 +60,7 @@ export class ChangePassword {
     const passwordHash = await this.passwords.hash(input.newPassword);
     await this.users.update(user.id, { passwordHash, updatedAt: this.clock.now() });
     const revokedSessions = await this.sessions.revokeAllForUser(user.id, input.currentSessionId);
+    this.audit.record("password-changed", user.id, input.meta, { revokedSessions });
     const message = mails.passwordChanged(user.email, this.settings.appName);
     inBackground(this.logger, "mail:password-changed", () => this.mailer.send(message));
     return { revokedSessions };

@@ -10,7 +10,9 @@ import type { Clock, PasswordHasher } from "../ports/security.port.js";
 import type { SessionStore } from "../ports/session-store.port.js";
 import type { UserRepository } from "../ports/user-repository.port.js";
 import { OneTimeCodes } from "../services/one-time-codes.service.js";
+import { AuditTrail } from "../services/audit-trail.service.js";
 import { PasswordAttempts } from "../services/password-attempts.service.js";
+import type { RequestMeta } from "../request-context.js";
 import type { AuthSettings } from "../settings.js";
 import { TOKENS } from "../tokens.js";
 
@@ -18,6 +20,7 @@ export interface ResetPasswordInput {
   email: string;
   newPassword: string;
   resetToken: string;
+  meta?: RequestMeta;
 }
 
 /**
@@ -32,6 +35,7 @@ export class ResetPassword {
     @inject(TOKENS.PasswordHasher) private readonly passwords: PasswordHasher,
     @inject(OneTimeCodes) private readonly codes: OneTimeCodes,
     @inject(PasswordAttempts) private readonly attempts: PasswordAttempts,
+    @inject(AuditTrail) private readonly audit: AuditTrail,
     @inject(TOKENS.Mailer) private readonly mailer: Mailer,
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.AuthSettings) private readonly settings: AuthSettings,
@@ -51,6 +55,7 @@ export class ResetPassword {
     await this.users.update(user.id, { passwordHash, isEmailVerified: true, updatedAt: this.clock.now() });
     await this.sessions.revokeAllForUser(user.id);
     await this.attempts.unlock(emailNormalized);
+    this.audit.record("password-reset", user.id, input.meta ?? null);
     const message = mails.passwordChanged(user.email, this.settings.appName);
     inBackground(this.logger, "mail:password-changed", () => this.mailer.send(message));
   }

@@ -8,6 +8,7 @@ import type { Mailer } from "../ports/mailer.port.js";
 import type { Clock } from "../ports/security.port.js";
 import type { SessionStore } from "../ports/session-store.port.js";
 import type { UserRepository } from "../ports/user-repository.port.js";
+import { AuditTrail } from "../services/audit-trail.service.js";
 import { SessionTokens, type SessionGrant } from "../services/session-tokens.service.js";
 import type { AuthSettings } from "../settings.js";
 import { TOKENS } from "../tokens.js";
@@ -35,6 +36,7 @@ export class RotateRefreshToken {
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.AuthSettings) private readonly settings: AuthSettings,
     @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(AuditTrail) private readonly audit: AuditTrail,
   ) {}
 
   async execute(input: RotateRefreshTokenInput): Promise<RotateRefreshTokenOutput> {
@@ -55,17 +57,18 @@ export class RotateRefreshToken {
 
     if (result.status === "reused") {
       this.logger.warn({ sessionId, userId: result.userId }, "refresh token reuse: session revoked");
+      this.audit.record("refresh-token-reuse", result.userId, null, { sessionId });
       await this.warnOwner(result.userId);
       throw new SessionRevokedError("This refresh token was already used; the session has been ended");
     }
     if (result.status === "invalid") throw new InvalidTokenError();
 
     const user = await this.users.findById(result.session.userId);
-    if (!user || user.deactivatedAt) {
+    if (!user) {
       await this.sessions.revoke(sessionId);
       throw new SessionRevokedError();
     }
-    return { user, session: result.session, tokens: this.sessionTokens.pair(result.session, user.role, successor, now) };
+    return { user, session: result.session, tokens: this.sessionTokens.pair(result.session, user, successor, now) };
   }
 
   private async warnOwner(userId: string): Promise<void> {

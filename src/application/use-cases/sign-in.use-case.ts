@@ -5,6 +5,7 @@ import type { User } from "../../domain/user.entity.js";
 import type { RequestMeta } from "../request-context.js";
 import type { Clock, PasswordHasher } from "../ports/security.port.js";
 import type { UserRepository } from "../ports/user-repository.port.js";
+import { AuditTrail } from "../services/audit-trail.service.js";
 import { PasswordAttempts } from "../services/password-attempts.service.js";
 import { SessionTokens, type SessionGrant } from "../services/session-tokens.service.js";
 import { TOKENS } from "../tokens.js";
@@ -26,6 +27,7 @@ export class SignIn {
     @inject(TOKENS.PasswordHasher) private readonly passwords: PasswordHasher,
     @inject(SessionTokens) private readonly sessionTokens: SessionTokens,
     @inject(PasswordAttempts) private readonly attempts: PasswordAttempts,
+    @inject(AuditTrail) private readonly audit: AuditTrail,
     @inject(TOKENS.Clock) private readonly clock: Clock,
   ) {}
 
@@ -39,13 +41,17 @@ export class SignIn {
       await this.passwords.verifyDummy(input.password);
       return false;
     });
-    if (!ok || !user) throw new InvalidCredentialsError();
+    if (!ok || !user) {
+      this.audit.record("sign-in-failed", user?.id ?? null, input.meta);
+      throw new InvalidCredentialsError();
+    }
     // Revealed only after the right password, so it says nothing to someone guessing.
     if (!user.isEmailVerified) throw new EmailNotVerifiedError();
 
     const now = this.clock.now();
     const grant = await this.sessionTokens.start(user, input.meta, now);
     const updated = (await this.users.update(user.id, { lastLoginAt: now, updatedAt: now })) ?? user;
+    this.audit.record("sign-in", user.id, input.meta, { sessionId: grant.session.id, method: "password" });
     return { ...grant, user: updated };
   }
 }

@@ -4,6 +4,7 @@ import { InvalidCodeError } from "../../domain/errors.js";
 import type { User } from "../../domain/user.entity.js";
 import type { Clock } from "../ports/security.port.js";
 import type { UserRepository } from "../ports/user-repository.port.js";
+import { AuditTrail } from "../services/audit-trail.service.js";
 import { OneTimeCodes } from "../services/one-time-codes.service.js";
 import { TOKENS } from "../tokens.js";
 
@@ -22,6 +23,7 @@ export class VerifyUser {
     @inject(TOKENS.UserRepository) private readonly users: UserRepository,
     @inject(OneTimeCodes) private readonly codes: OneTimeCodes,
     @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(AuditTrail) private readonly audit: AuditTrail,
   ) {}
 
   async execute(input: VerifyUserInput): Promise<VerifyUserOutput> {
@@ -34,6 +36,7 @@ export class VerifyUser {
     if (user.isEmailVerified) return { user };
     const updated = await this.users.update(user.id, { isEmailVerified: true, updatedAt: this.clock.now() });
     if (!updated) throw new InvalidCodeError();
+    this.audit.record("email-verified", user.id, null);
     return { user: updated };
   }
 }

@@ -166,8 +166,15 @@ describe("RotateRefreshToken", () => {
     expect(await rejectionOf(rotate(token))).to.be.instanceOf(InvalidTokenError);
   });
 
-  it("ends the session of a deactivated account with SessionRevokedError", async () => {
+  it("gives a deactivated account's session only a reactivate-scoped access token", async () => {
     await h.users.update(grant.user.id, { deactivatedAt: h.clock.now() });
+    const out = await rotate(tokenA);
+    const claims = await h.authenticate.execute({ accessToken: out.tokens.accessToken });
+    expect(claims.scope).to.equal("reactivate");
+  });
+
+  it("ends the session when its user is gone", async () => {
+    await h.users.delete(grant.user.id);
     const err = await rejectionOf(rotate(tokenA));
     expect(err).to.be.instanceOf(SessionRevokedError);
     expect(await h.sessions.get(grant.session.id)).to.equal(null);

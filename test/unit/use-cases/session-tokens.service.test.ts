@@ -3,7 +3,7 @@ import { InvalidTokenError } from "../../../src/domain/errors.js";
 import { buildUseCases, TEST_META, type UseCaseHarness } from "../../support/use-case-harness.js";
 
 const DAY_MS = 24 * 3600_000;
-const USER = { id: "11111111-1111-4111-8111-111111111111", role: "user" as const };
+const USER = { id: "11111111-1111-4111-8111-111111111111", role: "user" as const, deactivatedAt: null };
 
 describe("SessionTokens (service)", () => {
   let h: UseCaseHarness;

@@ -140,14 +140,14 @@ export class AuthController implements HttpModule {
     // A malformed id answers like an unknown one.
     if (!v.is(SessionIdParam, ctx.params)) throw new SessionNotFoundError();
     const { sessionId } = ctx.params as v.InferOutput<typeof SessionIdParam>;
-    const out = await this.revokeSessionUseCase.execute({ userId: auth.userId, sessionId, currentSessionId: auth.sessionId });
+    const out = await this.revokeSessionUseCase.execute({ userId: auth.userId, sessionId, currentSessionId: auth.sessionId, meta: requestMeta(ctx) });
     if (out.wasCurrent) clearSessionCookies(ctx, this.settings);
     respond(ctx, 200, "Session revoked");
   };
 
   revokeOtherSessions = async (ctx: Context): Promise<void> => {
     const auth = authOf(ctx);
-    const out = await this.revokeOthersUseCase.execute({ userId: auth.userId, currentSessionId: auth.sessionId });
+    const out = await this.revokeOthersUseCase.execute({ userId: auth.userId, currentSessionId: auth.sessionId, meta: requestMeta(ctx) });
     respond(ctx, 200, "Other sessions revoked", { revoked: out.revoked });
   };
 

@@ -69,7 +69,7 @@ export class PasswordController implements HttpModule {
   resetPassword = async (ctx: Context, body: v.InferOutput<typeof ResetPasswordBody>): Promise<void> => {
     const resetToken = body.resetToken ?? ctx.cookies.get(RESET_COOKIE);
     if (!resetToken) throw new InvalidTokenError("A reset token is required");
-    await this.resetPasswordUseCase.execute({ email: body.email, newPassword: body.newPassword, resetToken });
+    await this.resetPasswordUseCase.execute({ email: body.email, newPassword: body.newPassword, resetToken, meta: requestMeta(ctx) });
     ctx.cookies.set(RESET_COOKIE, "", { httpOnly: true, path: RESET_COOKIE_PATH, expires: new Date(0), overwrite: true });
     clearSessionCookies(ctx, this.settings);
     respond(ctx, 200, "Password reset; sign in with the new password");

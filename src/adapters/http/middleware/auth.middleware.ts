@@ -1,5 +1,5 @@
 import type { Context, Next } from "koa";
-import { UnauthenticatedError } from "../../../domain/errors.js";
+import { AccountDeactivatedError, UnauthenticatedError } from "../../../domain/errors.js";
 import type { AuthenticateAccessToken } from "../../../application/use-cases/authenticate-access-token.use-case.js";
 import { ACCESS_COOKIE, bearerToken } from "../cookies.js";
 
@@ -8,15 +8,17 @@ export interface AuthState {
   sessionId: string;
   role: string;
   via: "cookie" | "bearer";
+  scope?: "reactivate";
 }
 
 /** Sets ctx.state.auth or refuses with 401. Runs before any body byte is read. */
-export function requireAuth(authenticate: AuthenticateAccessToken) {
+export function requireAuth(authenticate: AuthenticateAccessToken, options: { allowDeactivated?: boolean } = {}) {
   return async function authenticateRequest(ctx: Context, next: Next): Promise<void> {
     const bearer = bearerToken(ctx);
     const token = bearer ?? ctx.cookies.get(ACCESS_COOKIE);
     if (!token) throw new UnauthenticatedError();
     const claims = await authenticate.execute({ accessToken: token });
+    if (claims.scope === "reactivate" && !options.allowDeactivated) throw new AccountDeactivatedError();
     ctx.state.auth = { ...claims, via: bearer ? "bearer" : "cookie" } satisfies AuthState;
     await next();
   };

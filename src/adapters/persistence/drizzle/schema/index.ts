@@ -1,1 +1,3 @@
 export * from "./users.table.js";
+export * from "./user-identities.table.js";
+export * from "./audit-log.table.js";
