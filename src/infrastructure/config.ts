@@ -48,7 +48,47 @@ const EnvSchema = v.object({
   REFRESH_REUSE_GRACE_SECONDS: intInRange("REFRESH_REUSE_GRACE_SECONDS", 0, 120, 10),
   COOKIE_SAMESITE: v.optional(v.picklist(["lax", "strict", "none"], "COOKIE_SAMESITE must be lax, strict or none"), "lax"),
   APP_NAME: v.optional(v.string(), "hybrid-auth"),
+  PUBLIC_URL: v.optional(v.pipe(v.string(), v.trim(), v.url("PUBLIC_URL must be a URL"))),
+  ACCOUNT_RETENTION_DAYS: intInRange("ACCOUNT_RETENTION_DAYS", 0, 3650, 30),
+  PURGE_INTERVAL_SECONDS: intInRange("PURGE_INTERVAL_SECONDS", 0, 7 * 24 * 3600, 3600),
+  CLOUDINARY_URL: optionalString,
+  CLOUDINARY_CLOUD_NAME: optionalString,
+  CLOUDINARY_API_KEY: optionalString,
+  CLOUDINARY_API_SECRET: optionalString,
+  GITHUB_CLIENT_ID: optionalString,
+  GITHUB_CLIENT_SECRET: optionalString,
+  GITHUB_REDIRECT_URI: optionalString,
+  GITHUB_AUTHORIZATION_URL: optionalString,
+  GITHUB_TOKEN_URL: optionalString,
+  GITHUB_USER_PROFILE_URL: optionalString,
+  GITHUB_USER_EMAILS_URL: optionalString,
+  GOOGLE_CLIENT_ID: optionalString,
+  GOOGLE_CLIENT_SECRET: optionalString,
+  GOOGLE_REDIRECT_URI: optionalString,
+  GOOGLE_AUTHORIZATION_URL: optionalString,
+  GOOGLE_TOKEN_URL: optionalString,
+  GOOGLE_USER_PROFILE_URL: optionalString,
+  FACEBOOK_APP_ID: optionalString,
+  FACEBOOK_APP_SECRET: optionalString,
+  FACEBOOK_REDIRECT_URI: optionalString,
+  FACEBOOK_AUTHORIZATION_URL: optionalString,
+  FACEBOOK_TOKEN_URL: optionalString,
+  FACEBOOK_PROFILE_URL: optionalString,
 });
+
+export interface OAuthProviderConfig {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  /** Endpoint overrides (GitHub Enterprise, a local fake provider); null = the provider's own. */
+  authorizationUrl: string | null;
+  tokenUrl: string | null;
+  profileUrl: string | null;
+  /** GitHub only. */
+  emailsUrl: string | null;
+}
+
+export type CloudinaryConfig = { url: string } | { cloudName: string; apiKey: string; apiSecret: string };
 
 export type NodeEnv = "development" | "test" | "production";
 
@@ -71,6 +111,15 @@ export interface Config {
   cookieSameSite: "lax" | "strict" | "none";
   cookieSecure: boolean;
   appName: string;
+  /** Where this API is reached from outside (links to locally stored avatars). */
+  publicUrl: string;
+  accountRetentionDays: number;
+  /** 0 disables the in-process purge schedule. */
+  purgeIntervalSeconds: number;
+  /** null: avatars on local disk under DATA_DIR/avatars. */
+  cloudinary: CloudinaryConfig | null;
+  /** A provider is present only when its id, secret and redirect URI are all set. */
+  oauth: { github: OAuthProviderConfig | null; google: OAuthProviderConfig | null; facebook: OAuthProviderConfig | null };
 }
 
 function originOf(url: string): string {
@@ -134,6 +183,61 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { pers
     cookieSameSite: e.COOKIE_SAMESITE,
     cookieSecure: production || e.COOKIE_SAMESITE === "none",
     appName: e.APP_NAME,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    accountRetentionDays: e.ACCOUNT_RETENTION_DAYS,
+    purgeIntervalSeconds: e.PURGE_INTERVAL_SECONDS,
+    cloudinary: cloudinaryConfig(e),
+    oauth: {
+      github: provider("GITHUB", e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET, e.GITHUB_REDIRECT_URI, {
+        authorizationUrl: e.GITHUB_AUTHORIZATION_URL,
+        tokenUrl: e.GITHUB_TOKEN_URL,
+        profileUrl: e.GITHUB_USER_PROFILE_URL,
+        emailsUrl: e.GITHUB_USER_EMAILS_URL,
+      }),
+      google: provider("GOOGLE", e.GOOGLE_CLIENT_ID, e.GOOGLE_CLIENT_SECRET, e.GOOGLE_REDIRECT_URI, {
+        authorizationUrl: e.GOOGLE_AUTHORIZATION_URL,
+        tokenUrl: e.GOOGLE_TOKEN_URL,
+        profileUrl: e.GOOGLE_USER_PROFILE_URL,
+      }),
+      facebook: provider("FACEBOOK", e.FACEBOOK_APP_ID, e.FACEBOOK_APP_SECRET, e.FACEBOOK_REDIRECT_URI, {
+        authorizationUrl: e.FACEBOOK_AUTHORIZATION_URL,
+        tokenUrl: e.FACEBOOK_TOKEN_URL,
+        profileUrl: e.FACEBOOK_PROFILE_URL,
+      }),
+    },
+  };
+}
+
+function cloudinaryConfig(e: v.InferOutput<typeof EnvSchema>): CloudinaryConfig | null {
+  if (e.CLOUDINARY_URL) {
+    if (!/^cloudinary:\/\//.test(e.CLOUDINARY_URL)) throw new ConfigError("CLOUDINARY_URL must start with cloudinary://");
+    return { url: e.CLOUDINARY_URL };
+  }
+  const parts = [e.CLOUDINARY_CLOUD_NAME, e.CLOUDINARY_API_KEY, e.CLOUDINARY_API_SECRET];
+  if (parts.every((p) => !p)) return null;
+  if (parts.some((p) => !p))
+    throw new ConfigError("CLOUDINARY_CLOUD_NAME, CLOUDINARY_API_KEY and CLOUDINARY_API_SECRET must be set together");
+  return { cloudName: e.CLOUDINARY_CLOUD_NAME!, apiKey: e.CLOUDINARY_API_KEY!, apiSecret: e.CLOUDINARY_API_SECRET! };
+}
+
+function provider(
+  name: string,
+  clientId: string | undefined,
+  clientSecret: string | undefined,
+  redirectUri: string | undefined,
+  endpoints: { authorizationUrl?: string; tokenUrl?: string; profileUrl?: string; emailsUrl?: string },
+): OAuthProviderConfig | null {
+  if (!clientId || !clientSecret || !redirectUri) return null;
+  for (const [key, url] of Object.entries({ redirectUri, ...endpoints }))
+    if (url && !URL.canParse(url)) throw new ConfigError(`${name} OAuth ${key} is not a valid URL`);
+  return {
+    clientId,
+    clientSecret,
+    redirectUri,
+    authorizationUrl: endpoints.authorizationUrl ?? null,
+    tokenUrl: endpoints.tokenUrl ?? null,
+    profileUrl: endpoints.profileUrl ?? null,
+    emailsUrl: endpoints.emailsUrl ?? null,
   };
 }
 
@@ -171,5 +275,9 @@ export function describeConfig(config: Config): Record<string, unknown> {
     redisUrl: maskUrl(config.redisUrl),
     smtpUrl: maskUrl(config.smtpUrl),
     secrets: { jwtAccess: "***", jwtRefresh: "***", crypto: "***" },
+    cloudinary: config.cloudinary ? "configured (credentials masked)" : null,
+    oauth: Object.fromEntries(
+      Object.entries(config.oauth).map(([k, p]) => [k, p ? { clientId: p.clientId, clientSecret: "***", redirectUri: p.redirectUri } : null]),
+    ),
   };
 }
