@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import fs from "node:fs";
 import path from "node:path";
 import * as v from "valibot";
@@ -45,6 +46,8 @@ const EnvSchema = v.object({
   SMTP_URL: optionalString,
   EMAIL_FROM: v.optional(v.string(), "hybrid-auth <no-reply@localhost>"),
   BCRYPT_COST: intInRange("BCRYPT_COST", 4, 15, 12),
+  HASH_CONCURRENCY: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^\d+$/, "HASH_CONCURRENCY must be a whole number"), v.transform(Number), v.minValue(1, "HASH_CONCURRENCY must be at least 1"), v.maxValue(64, "HASH_CONCURRENCY must be at most 64"))),
+  HASH_MAX_QUEUE: intInRange("HASH_MAX_QUEUE", 0, 100000, 256),
   REFRESH_REUSE_GRACE_SECONDS: intInRange("REFRESH_REUSE_GRACE_SECONDS", 0, 120, 10),
   COOKIE_SAMESITE: v.optional(v.picklist(["lax", "strict", "none"], "COOKIE_SAMESITE must be lax, strict or none"), "lax"),
   APP_NAME: v.optional(v.string(), "hybrid-auth"),
@@ -107,6 +110,9 @@ export interface Config {
   smtpUrl: string | null;
   emailFrom: string;
   bcryptCost: number;
+  /** Password hashes running at once (default: the number of cores) and allowed to wait. */
+  hashConcurrency: number;
+  hashMaxQueue: number;
   refreshReuseGraceSeconds: number;
   cookieSameSite: "lax" | "strict" | "none";
   cookieSecure: boolean;
@@ -179,6 +185,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { pers
     smtpUrl: e.SMTP_URL ?? null,
     emailFrom: e.EMAIL_FROM,
     bcryptCost: e.BCRYPT_COST,
+    hashConcurrency: e.HASH_CONCURRENCY ?? availableParallelism(),
+    hashMaxQueue: e.HASH_MAX_QUEUE,
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     cookieSameSite: e.COOKIE_SAMESITE,
     cookieSecure: production || e.COOKIE_SAMESITE === "none",

@@ -30,6 +30,7 @@ import { openPglite, openPostgres, runMigrations, type DatabaseHandle } from "..
 import { DrizzleUserRepository } from "../adapters/persistence/drizzle/drizzle-user.repository.js";
 import { InMemoryUserRepository } from "../adapters/persistence/in-memory-user.repository.js";
 import { connectRedis, type RedisConnection } from "../adapters/redis/redis-client.js";
+import { BoundedPasswordHasher } from "../adapters/security/bounded-password.hasher.js";
 import { BcryptPasswordHasher } from "../adapters/security/bcrypt-password.hasher.js";
 import { HmacKeyedHasher } from "../adapters/security/hmac-keyed.hasher.js";
 import { JwtAccessTokenIssuer } from "../adapters/security/jwt-access-token.issuer.js";
@@ -164,7 +165,14 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
     c.register(TOKENS.AttemptCounter, { useValue: attempts });
     c.register(TOKENS.AuditLog, { useValue: new InMemoryAuditLog() });
     c.register(TOKENS.Mailer, { useValue: mailer });
-    c.register(TOKENS.PasswordHasher, { useValue: options.passwordHasher ?? new BcryptPasswordHasher(config.bcryptCost) });
+    c.register(TOKENS.PasswordHasher, {
+      useValue:
+        options.passwordHasher ??
+        new BoundedPasswordHasher(new BcryptPasswordHasher(config.bcryptCost), {
+          concurrency: config.hashConcurrency,
+          maxQueue: config.hashMaxQueue,
+        }),
+    });
     c.register(TOKENS.AccessTokenIssuer, {
       useValue: new JwtAccessTokenIssuer({
         secret: config.secrets.jwtAccess,
