@@ -58,4 +58,40 @@ export const mails = {
         "We ended that session. If this was not you, change your password.",
     };
   },
+  deletionRequested(to: string, appName: string, link: string, minutes: number): MailMessage {
+    return {
+      to,
+      tag: "account-delete",
+      subject: `${appName}: confirm the deletion of your account`,
+      text:
+        `Deleting your account was requested with your password. To confirm, open this link within ${minutes} minutes:\n${link}\n` +
+        "The link works once. If you did not ask for this, ignore this mail and change your password.",
+    };
+  },
+  accountDeactivated(to: string, appName: string, purgeAfter: Date): MailMessage {
+    return {
+      to,
+      tag: "account-deactivated",
+      subject: `${appName}: your account is deactivated`,
+      text:
+        "Your account was deactivated and every session signed out.\n" +
+        `It will be erased for good on ${purgeAfter.toISOString()}. Until then you can sign in and reactivate it.`,
+    };
+  },
+  accountReactivated(to: string, appName: string): MailMessage {
+    return {
+      to,
+      tag: "account-reactivated",
+      subject: `${appName}: your account is active again`,
+      text: "Your account was reactivated. If this was not you, change your password at once.",
+    };
+  },
+  accountDeleted(to: string, appName: string): MailMessage {
+    return {
+      to,
+      tag: "account-deleted",
+      subject: `${appName}: your account was deleted`,
+      text: "Your account and its data were erased, as you asked. This address can be used to sign up again.",
+    };
+  },
 };

@@ -15,6 +15,7 @@ export const DOMAIN_ERROR_CODES = [
   "TOO_MANY_ATTEMPTS",
   "RATE_LIMITED",
   "SERVICE_UNAVAILABLE",
+  "STORAGE_UNAVAILABLE",
   "EMAIL_TAKEN",
   "IDENTITY_TAKEN",
   "UNSUPPORTED_MEDIA_TYPE",
@@ -127,6 +128,15 @@ export class ServiceUnavailableError extends DomainError {
   readonly code = "SERVICE_UNAVAILABLE";
   constructor(readonly dependency: string) {
     super("Service temporarily unavailable");
+  }
+}
+
+/** The image store (Cloudinary, local disk) failed or did not answer in time; nothing was changed. */
+export class StorageUnavailableError extends DomainError {
+  readonly code = "STORAGE_UNAVAILABLE";
+  readonly dependency = "imageStorage";
+  constructor(message = "Image storage is temporarily unavailable") {
+    super(message);
   }
 }
 

@@ -3,6 +3,8 @@ import { availableParallelism } from "node:os";
 import fs from "node:fs";
 import path from "node:path";
 import * as v from "valibot";
+import { isRateLimitedRoute, type RateLimitOverrides } from "../adapters/http/rate-limits.js";
+import { ACCESS_TOKEN_TTL_SECONDS } from "../domain/session.js";
 
 /** Raised for a configuration that must stop start-up; its message is the one line printed. */
 export class ConfigError extends Error {}
@@ -37,6 +39,7 @@ const EnvSchema = v.object({
   TRUST_PROXY: bool,
   DATABASE_URL: optionalString,
   REDIS_URL: optionalString,
+  REDIS_CLUSTER_NODES: optionalString,
   DATA_DIR: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty()), "./.data"),
   JWT_ACCESS_SECRET: optionalString,
   JWT_REFRESH_SECRET: optionalString,
@@ -46,6 +49,7 @@ const EnvSchema = v.object({
   SMTP_URL: optionalString,
   EMAIL_FROM: v.optional(v.string(), "hybrid-auth <no-reply@localhost>"),
   BCRYPT_COST: intInRange("BCRYPT_COST", 4, 15, 12),
+  ACCESS_TOKEN_TTL_SECONDS: intInRange("ACCESS_TOKEN_TTL_SECONDS", 5, 24 * 3600, ACCESS_TOKEN_TTL_SECONDS),
   HASH_CONCURRENCY: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^\d+$/, "HASH_CONCURRENCY must be a whole number"), v.transform(Number), v.minValue(1, "HASH_CONCURRENCY must be at least 1"), v.maxValue(64, "HASH_CONCURRENCY must be at most 64"))),
   HASH_MAX_QUEUE: intInRange("HASH_MAX_QUEUE", 0, 100000, 256),
   REFRESH_REUSE_GRACE_SECONDS: intInRange("REFRESH_REUSE_GRACE_SECONDS", 0, 120, 10),
@@ -54,6 +58,7 @@ const EnvSchema = v.object({
   PUBLIC_URL: v.optional(v.pipe(v.string(), v.trim(), v.url("PUBLIC_URL must be a URL"))),
   ACCOUNT_RETENTION_DAYS: intInRange("ACCOUNT_RETENTION_DAYS", 0, 3650, 30),
   PURGE_INTERVAL_SECONDS: intInRange("PURGE_INTERVAL_SECONDS", 0, 7 * 24 * 3600, 3600),
+  RATE_LIMITS: optionalString,
   CLOUDINARY_URL: optionalString,
   CLOUDINARY_CLOUD_NAME: optionalString,
   CLOUDINARY_API_KEY: optionalString,
@@ -104,12 +109,16 @@ export interface Config {
   trustProxy: boolean;
   databaseUrl: string | null;
   redisUrl: string | null;
+  /** REDIS_CLUSTER_NODES: seed nodes of a Redis Cluster as redis:// URLs; null = not a cluster. */
+  redisClusterNodes: string[] | null;
   dataDir: string;
   secrets: { jwtAccess: string; jwtRefresh: string; crypto: string };
   jwt: { issuer: string; audience: string };
   smtpUrl: string | null;
   emailFrom: string;
   bcryptCost: number;
+  /** Access-token (and accessToken cookie) lifetime; the contract default is 15 minutes. */
+  accessTokenTtlSeconds: number;
   /** Password hashes running at once (default: the number of cores) and allowed to wait. */
   hashConcurrency: number;
   hashMaxQueue: number;
@@ -122,6 +131,8 @@ export interface Config {
   accountRetentionDays: number;
   /** 0 disables the in-process purge schedule. */
   purgeIntervalSeconds: number;
+  /** RATE_LIMITS: replacements of the default route budgets (src/adapters/http/rate-limits.ts). */
+  rateLimits: RateLimitOverrides;
   /** null: avatars on local disk under DATA_DIR/avatars. */
   cloudinary: CloudinaryConfig | null;
   /** A provider is present only when its id, secret and redirect URI are all set. */
@@ -149,7 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { pers
   const production = e.NODE_ENV === "production";
   if (production) {
     for (const name of ["DATABASE_URL", "REDIS_URL"] as const)
-      if (!e[name]) throw new ConfigError(`${name} is required when NODE_ENV=production`);
+      if (!e[name] && !(name === "REDIS_URL" && e.REDIS_CLUSTER_NODES)) throw new ConfigError(`${name} is required when NODE_ENV=production`);
   }
   for (const name of SECRET_NAMES) {
     const value = e[name];
@@ -179,12 +190,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { pers
     trustProxy: e.TRUST_PROXY,
     databaseUrl: e.DATABASE_URL ?? null,
     redisUrl: e.REDIS_URL ?? null,
+    redisClusterNodes: clusterNodes(e.REDIS_URL, e.REDIS_CLUSTER_NODES),
     dataDir,
     secrets,
     jwt: { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     smtpUrl: e.SMTP_URL ?? null,
     emailFrom: e.EMAIL_FROM,
     bcryptCost: e.BCRYPT_COST,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     hashConcurrency: e.HASH_CONCURRENCY ?? availableParallelism(),
     hashMaxQueue: e.HASH_MAX_QUEUE,
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
@@ -194,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { pers
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     accountRetentionDays: e.ACCOUNT_RETENTION_DAYS,
     purgeIntervalSeconds: e.PURGE_INTERVAL_SECONDS,
+    rateLimits: parseRateLimits(e.RATE_LIMITS),
     cloudinary: cloudinaryConfig(e),
     oauth: {
       github: provider("GITHUB", e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET, e.GITHUB_REDIRECT_URI, {
@@ -214,6 +228,60 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { pers
       }),
     },
   };
+}
+
+const budgetCount = (field: string) =>
+  v.optional(v.pipe(v.number(`${field} must be a number`), v.integer(`${field} must be a whole number`), v.minValue(0, `${field} must be at least 0`)));
+const RateLimitsSchema = v.record(
+  v.string(),
+  v.strictObject(
+    {
+      ipPerWindow: budgetCount("ipPerWindow"),
+      accountPerWindow: budgetCount("accountPerWindow"),
+      windowSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, "windowSeconds must be at least 1"), v.maxValue(7 * 24 * 3600, "windowSeconds must be at most a week"))),
+    },
+    "only ipPerWindow, accountPerWindow and windowSeconds may be set",
+  ),
+);
+
+/**
+ * RATE_LIMITS is JSON: route name (or "*" for every route) → any of ipPerWindow,
+ * accountPerWindow (0 turns that budget off) and windowSeconds, e.g.
+ * {"signin":{"ipPerWindow":100,"windowSeconds":60},"*":{"accountPerWindow":20}}.
+ */
+function parseRateLimits(raw: string | undefined): RateLimitOverrides {
+  if (!raw) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ConfigError("RATE_LIMITS must be a JSON object (route name → {ipPerWindow, accountPerWindow, windowSeconds})");
+  }
+  const parsed = v.safeParse(RateLimitsSchema, json);
+  if (!parsed.success) {
+    const issue = parsed.issues[0]!;
+    throw new ConfigError(`Invalid configuration: RATE_LIMITS.${v.getDotPath(issue) ?? ""}: ${issue.message}`);
+  }
+  const unknown = Object.keys(parsed.output).filter((name) => name !== "*" && !isRateLimitedRoute(name));
+  if (unknown.length) throw new ConfigError(`RATE_LIMITS names unknown route(s): ${unknown.join(", ")}`);
+  return parsed.output;
+}
+
+/**
+ * REDIS_CLUSTER_NODES=host:port,host:port (or full redis:// / rediss:// URLs; the first one's
+ * credentials and TLS apply to every node) switches the stores to node-redis' cluster client.
+ * It replaces REDIS_URL rather than silently overriding one left behind.
+ */
+function clusterNodes(redisUrl: string | undefined, raw: string | undefined): string[] | null {
+  if (!raw) return null;
+  if (redisUrl) throw new ConfigError("Set REDIS_URL or REDIS_CLUSTER_NODES, not both");
+  const nodes = raw.split(",").map((s) => s.trim()).filter(Boolean).map((entry) => {
+    const url = /^rediss?:\/\//.test(entry) ? entry : `redis://${entry}`;
+    if (!URL.canParse(url) || !new URL(url).port) throw new ConfigError(`REDIS_CLUSTER_NODES entry is not host:port or a redis:// URL: ${entry}`);
+    return url;
+  });
+  if (nodes.length === 0) throw new ConfigError("REDIS_CLUSTER_NODES names no node");
+  return nodes;
 }
 
 function cloudinaryConfig(e: v.InferOutput<typeof EnvSchema>): CloudinaryConfig | null {
@@ -281,6 +349,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     ...config,
     databaseUrl: maskUrl(config.databaseUrl),
     redisUrl: maskUrl(config.redisUrl),
+    redisClusterNodes: config.redisClusterNodes?.map(maskUrl) ?? null,
     smtpUrl: maskUrl(config.smtpUrl),
     secrets: { jwtAccess: "***", jwtRefresh: "***", crypto: "***" },
     cloudinary: config.cloudinary ? "configured (credentials masked)" : null,

@@ -20,6 +20,7 @@ import type { HttpSettings } from "../adapters/http/http-settings.js";
 import { APP_VERSION, HTTP_SETTINGS } from "../adapters/http/http-tokens.js";
 import { InMemoryAttemptCounter } from "../adapters/attempt-counter/in-memory-attempt.counter.js";
 import { RedisAttemptCounter } from "../adapters/attempt-counter/redis-attempt.counter.js";
+import { DrizzleAuditLog } from "../adapters/audit/drizzle-audit.log.js";
 import { InMemoryAuditLog } from "../adapters/audit/in-memory-audit.log.js";
 import { InMemoryMailer } from "../adapters/mail/in-memory.mailer.js";
 import { OutboxMailer } from "../adapters/mail/outbox.mailer.js";
@@ -29,7 +30,7 @@ import { RedisOneTimeCodeStore } from "../adapters/one-time-code/redis-one-time-
 import { openPglite, openPostgres, runMigrations, type DatabaseHandle } from "../adapters/persistence/drizzle/database.js";
 import { DrizzleUserRepository } from "../adapters/persistence/drizzle/drizzle-user.repository.js";
 import { InMemoryUserRepository } from "../adapters/persistence/in-memory-user.repository.js";
-import { connectRedis, type RedisConnection } from "../adapters/redis/redis-client.js";
+import { connectRedis, connectRedisCluster, type RedisHandle } from "../adapters/redis/redis-client.js";
 import { BoundedPasswordHasher } from "../adapters/security/bounded-password.hasher.js";
 import { BcryptPasswordHasher } from "../adapters/security/bcrypt-password.hasher.js";
 import { HmacKeyedHasher } from "../adapters/security/hmac-keyed.hasher.js";
@@ -42,7 +43,7 @@ import type { Config } from "./config.js";
 import { createLogger } from "./logger.js";
 import { FEATURES, type FeatureContext } from "./features/index.js";
 import type { BuildOptions, DatabaseKind, MailKind, StoreKind } from "./build-options.js";
-import { ACCESS_TOKEN_TTL_SECONDS, REFRESH_ABSOLUTE_TTL_SECONDS, REFRESH_IDLE_TTL_SECONDS } from "../domain/session.js";
+import { REFRESH_ABSOLUTE_TTL_SECONDS, REFRESH_IDLE_TTL_SECONDS } from "../domain/session.js";
 
 export type { BuildOptions, DatabaseKind, MailKind, StoreKind } from "./build-options.js";
 
@@ -57,7 +58,8 @@ export interface AppContext {
   mailer: Mailer;
   clock: Clock;
   database: DatabaseHandle | null;
-  redis: RedisConnection | null;
+  /** A single-server or a cluster client (REDIS_CLUSTER_NODES); null when sessions live in memory. */
+  redis: RedisHandle | null;
   kinds: { database: DatabaseKind; sessions: StoreKind; mail: MailKind };
   close(): Promise<void>;
 }
@@ -80,7 +82,7 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
   const clock = options.clock ?? new SystemClock();
   const kinds = {
     database: options.database ?? (config.databaseUrl ? "postgres" : "pglite"),
-    sessions: options.sessions ?? (config.redisUrl ? "redis" : "memory"),
+    sessions: options.sessions ?? (config.redisUrl || config.redisClusterNodes ? "redis" : "memory"),
     mail: options.mail ?? (config.smtpUrl ? "smtp" : "outbox"),
   } as const;
   const closers: Array<() => Promise<void>> = [];
@@ -105,13 +107,15 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
       users = new DrizzleUserRepository(database.db);
     }
 
-    let redis: RedisConnection | null = null;
+    let redis: RedisHandle | null = null;
     let sessions: SessionStore;
     let codes: OneTimeCodeStore;
     let attempts: AttemptCounter;
     if (kinds.sessions === "redis") {
-      if (!config.redisUrl) throw new Error("sessions=redis needs REDIS_URL");
-      const client = await connectRedis(config.redisUrl, { logger });
+      if (!config.redisUrl && !config.redisClusterNodes) throw new Error("sessions=redis needs REDIS_URL or REDIS_CLUSTER_NODES");
+      const client: RedisHandle = config.redisClusterNodes
+        ? await connectRedisCluster(config.redisClusterNodes, { logger })
+        : await connectRedis(config.redisUrl!, { logger });
       redis = client;
       closers.push(async () => {
         await client.close().catch(() => client.destroy());
@@ -163,7 +167,7 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
     c.register(TOKENS.SessionStore, { useValue: sessions });
     c.register(TOKENS.OneTimeCodeStore, { useValue: codes });
     c.register(TOKENS.AttemptCounter, { useValue: attempts });
-    c.register(TOKENS.AuditLog, { useValue: new InMemoryAuditLog() });
+    c.register(TOKENS.AuditLog, { useValue: database ? new DrizzleAuditLog(database.db) : new InMemoryAuditLog() });
     c.register(TOKENS.Mailer, { useValue: mailer });
     c.register(TOKENS.PasswordHasher, {
       useValue:
@@ -178,7 +182,7 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
         secret: config.secrets.jwtAccess,
         issuer: config.jwt.issuer,
         audience: config.jwt.audience,
-        ttlSeconds: ACCESS_TOKEN_TTL_SECONDS,
+        ttlSeconds: config.accessTokenTtlSeconds,
       }),
     });
     c.register(TOKENS.KeyedHasher, { useValue: new HmacKeyedHasher(config.secrets.crypto) });
@@ -209,12 +213,14 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
     };
     const modules: HttpModule[] = [];
     const guards: RouteGuards[] = [];
+    const bodyGuards: RouteGuards[] = [];
     const before: Middleware[] = [];
     for (const feature of FEATURES) {
       const parts = await feature.install(featureContext);
       if (!parts) continue;
       modules.push(...(parts.modules ?? []));
       if (parts.guards) guards.push(parts.guards);
+      if (parts.bodyGuards) bodyGuards.push(parts.bodyGuards);
       before.push(...(parts.before ?? []));
     }
     // Explicit overrides win over what features registered (tests swap in fakes this way).
@@ -226,6 +232,7 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
       authenticate: c.resolve(AuthenticateAccessToken),
       modules,
       guards: (spec) => guards.flatMap((g) => g(spec)),
+      bodyGuards: (spec) => bodyGuards.flatMap((g) => g(spec)),
       before,
     });
 

@@ -215,6 +215,57 @@ export function userRepositoryContract(factory: UserRepositoryFactory): void {
     expect((await repo.findById(withAvatar.id))?.avatar).to.equal(null);
   });
 
+  describe("listPurgeable", () => {
+    const NOW = new Date("2024-08-01T12:00:00.000Z");
+    const at = (offsetMs: number) => new Date(NOW.getTime() + offsetMs);
+    const deactivated = (purgeAfterOffsetMs: number, overrides: Partial<NewUser> = {}) =>
+      newUser({ deactivatedAt: at(purgeAfterOffsetMs - 30 * 86_400_000), purgeAfter: at(purgeAfterOffsetMs), ...overrides });
+
+    it("lists deactivated accounts whose purgeAfter has been reached, the longest overdue first", async () => {
+      const overdueDay = await repo.create(deactivated(-86_400_000));
+      const dueNow = await repo.create(deactivated(0));
+      const overdueHour = await repo.create(deactivated(-3_600_000));
+      await repo.create(deactivated(1)); // one millisecond inside the window
+      await repo.create(newUser()); // active
+      // Reactivated: the window fields were cleared together.
+      const reactivated = await repo.create(deactivated(-86_400_000));
+      await repo.update(reactivated.id, { deactivatedAt: null, purgeAfter: null });
+
+      const due = await repo.listPurgeable(NOW, 10);
+      expect(due.map((u) => u.id)).to.deep.equal([overdueDay.id, overdueHour.id, dueNow.id]);
+      expect(due[0]).to.deep.equal(overdueDay);
+    });
+
+    it("returns at most `limit` accounts, and none for a limit of 0", async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) ids.push((await repo.create(deactivated(-(i + 1) * 60_000))).id);
+      const due = await repo.listPurgeable(NOW, 2);
+      // The two that have waited longest.
+      expect(due.map((u) => u.id)).to.deep.equal([ids[3], ids[2]]);
+      expect(await repo.listPurgeable(NOW, 0)).to.deep.equal([]);
+    });
+
+    it("ignores an account with a purgeAfter but no deactivatedAt", async () => {
+      await repo.create(newUser({ purgeAfter: at(-86_400_000) }));
+      expect(await repo.listPurgeable(NOW, 10)).to.deep.equal([]);
+    });
+
+    it("stops listing an account once it is deleted", async () => {
+      const user = await repo.create(deactivated(-1000));
+      expect((await repo.listPurgeable(NOW, 10)).map((u) => u.id)).to.deep.equal([user.id]);
+      expect(await repo.delete(user.id)).to.equal(true);
+      expect(await repo.listPurgeable(NOW, 10)).to.deep.equal([]);
+    });
+
+    it("hands out copies", async () => {
+      const user = await repo.create(deactivated(-1000));
+      const [listed] = await repo.listPurgeable(NOW, 1);
+      listed!.purgeAfter!.setTime(NOW.getTime() + 86_400_000);
+      listed!.name = "mutated";
+      expect(await repo.findById(user.id)).to.deep.equal(user);
+    });
+  });
+
   it("answers ping while reachable", async () => {
     await repo.ping();
   });

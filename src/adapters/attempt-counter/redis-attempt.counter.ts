@@ -1,6 +1,6 @@
 import type { AttemptCounter, AttemptDecision } from "../../application/ports/attempt-counter.port.js";
 import type { AttemptPolicy } from "../../domain/lockout.policy.js";
-import { RedisScript, withDeadline, type RedisConnection } from "../redis/redis-client.js";
+import { RedisScript, withDeadline, type RedisHandle } from "../redis/redis-client.js";
 
 export interface RedisAttemptCounterOptions {
   /** Namespace for every key; default "ha:". */
@@ -79,11 +79,11 @@ return 1
 `);
 
 export class RedisAttemptCounter implements AttemptCounter {
-  readonly #redis: RedisConnection;
+  readonly #redis: RedisHandle;
   readonly #prefix: string;
   readonly #timeoutMs: number;
 
-  constructor(redis: RedisConnection, options: RedisAttemptCounterOptions = {}) {
+  constructor(redis: RedisHandle, options: RedisAttemptCounterOptions = {}) {
     this.#redis = redis;
     this.#prefix = options.prefix ?? "ha:";
     this.#timeoutMs = options.timeoutMs ?? 2000;

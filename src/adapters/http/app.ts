@@ -21,6 +21,8 @@ export interface HttpDependencies {
   modules: HttpModule[];
   /** Per-route middleware from cross-cutting concerns (rate limits). */
   guards?: RouteGuards;
+  /** Per-route middleware that needs the parsed body (per-account rate limits), run before validation. */
+  bodyGuards?: RouteGuards;
   /** Middleware mounted before the routes (after security headers, CORS and CSRF). */
   before?: Middleware[];
 }
@@ -33,14 +35,16 @@ export interface HybridAuthApp extends Koa {
 export { AUTH_PREFIX, HEALTH_PREFIX } from "./paths.js";
 
 /**
- * auth → guards → body → validation → handler: the caller is authenticated and within its
- * budget before a single body byte is read.
+ * auth → guards → body → body guards → validation → handler: the caller is authenticated and
+ * within its IP budget before a single body byte is read; budgets keyed by what the body names
+ * (an email) are checked once it is parsed, by the one body parser, and before any use case runs.
  */
 function chainFor(spec: RouteSpec, deps: HttpDependencies): Middleware[] {
   const chain: Middleware[] = [];
   if (spec.auth === "access") chain.push(requireAuth(deps.authenticate, { allowDeactivated: !!spec.allowDeactivated }));
   if (deps.guards) chain.push(...deps.guards(spec));
   if (spec.body || spec.multipart) chain.push(jsonBodyMiddleware(deps.settings.jsonLimitBytes, { allowMultipart: !!spec.multipart }));
+  if (deps.bodyGuards) chain.push(...deps.bodyGuards(spec));
   chain.push(async (ctx: Context) => {
     const isMultipart = !!spec.multipart && ctx.is("multipart/form-data");
     const input = spec.body && !isMultipart ? parseInput(spec.body, ctx.request.body) : undefined;
@@ -58,7 +62,9 @@ export function buildRouter(deps: HttpDependencies, specs: RouteSpec[]): Router 
 /** Builds the Koa app; never listens (server.ts does, tests use app.callback()). */
 export function createApp(deps: HttpDependencies): HybridAuthApp {
   const { settings, logger } = deps;
-  const app = new Koa({ proxy: settings.trustProxy }) as HybridAuthApp;
+  // Behind a trusted proxy only the hop it appended to X-Forwarded-For is believed: entries to
+  // its left come from the client and would let it pick its own IP (and rate-limit budget).
+  const app = new Koa({ proxy: settings.trustProxy, maxIpsCount: settings.trustProxy ? 1 : 0 }) as HybridAuthApp;
   // Errors are answered and logged by errorMiddleware; Koa's default handler would print stacks.
   app.silent = true;
   app.on("error", (err: unknown) => logger.error({ err }, "koa error outside a request"));

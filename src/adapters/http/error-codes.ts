@@ -14,6 +14,7 @@ export const DOMAIN_ERROR_STATUS = {
   TOO_MANY_ATTEMPTS: 429,
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
+  STORAGE_UNAVAILABLE: 503,
   // Repositories raise it; use cases absorb it so it never reaches a client (enumeration).
   EMAIL_TAKEN: 400,
   IDENTITY_TAKEN: 409,

@@ -7,7 +7,7 @@ import type {
 } from "../../application/ports/one-time-code-store.port.js";
 import type { Clock } from "../../application/ports/security.port.js";
 import type { CodePurpose } from "../../domain/one-time-code.policy.js";
-import { RedisScript, withDeadline, type RedisConnection } from "../redis/redis-client.js";
+import { RedisScript, withDeadline, type RedisHandle } from "../redis/redis-client.js";
 
 export interface RedisOneTimeCodeStoreOptions {
   /** Namespace for every key; default "ha:". */
@@ -71,12 +71,12 @@ return 'invalid'
 `);
 
 export class RedisOneTimeCodeStore implements OneTimeCodeStore {
-  readonly #redis: RedisConnection;
+  readonly #redis: RedisHandle;
   readonly #prefix: string;
   readonly #timeoutMs: number;
 
   /** The clock is unused: every call carries its own `now`. Kept for symmetry with the in-memory store. */
-  constructor(redis: RedisConnection, _clock: Clock, options: RedisOneTimeCodeStoreOptions = {}) {
+  constructor(redis: RedisHandle, _clock: Clock, options: RedisOneTimeCodeStoreOptions = {}) {
     this.#redis = redis;
     this.#prefix = options.prefix ?? "ha:";
     this.#timeoutMs = options.timeoutMs ?? 2000;

@@ -49,6 +49,14 @@ export class InMemoryUserRepository implements UserRepository {
     return this.byId.delete(id);
   }
 
+  async listPurgeable(now: Date, limit: number): Promise<User[]> {
+    const due = [...this.byId.values()].filter(
+      (u) => u.deactivatedAt !== null && u.purgeAfter !== null && u.purgeAfter.getTime() <= now.getTime(),
+    );
+    due.sort((a, b) => a.purgeAfter!.getTime() - b.purgeAfter!.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return due.slice(0, Math.max(0, limit)).map((u) => structuredClone(u));
+  }
+
   async ping(): Promise<void> {}
 
   private assertEmailFree(emailNormalized: string, exceptId: string | null): void {

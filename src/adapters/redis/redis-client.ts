@@ -1,8 +1,17 @@
 import { createHash } from "node:crypto";
-import { createClient, ErrorReply, type RedisClientType } from "redis";
+import { createClient, createCluster, ErrorReply, type RedisClientType, type RedisClusterType } from "redis";
 import { ServiceUnavailableError } from "../../domain/errors.js";
 
+/** A client for one Redis server (or a primary behind Sentinel/a proxy). */
 export type RedisConnection = RedisClientType;
+/** node-redis' Redis Cluster client: routes each command to the master of its key's slot. */
+export type RedisClusterConnection = RedisClusterType;
+/**
+ * What the stores take: either client. Every multi-key script and transaction in them names
+ * keys that share one hash tag (one slot), so the same store code runs on both; commands
+ * spanning slots are never sent.
+ */
+export type RedisHandle = RedisConnection | RedisClusterConnection;
 
 export interface RedisLogger {
   warn(obj: object, msg?: string): void;
@@ -96,6 +105,82 @@ export async function connectRedis(url: string, opts: ConnectRedisOptions = {}):
   return client;
 }
 
+/**
+ * The Redis Cluster twin of connectRedis: `nodes` are seed URLs (`redis://host:port`, or
+ * `rediss://user:pass@host:port`; credentials and TLS of the first apply to every node the
+ * client discovers). Same policies: commands fail fast while a node is unreachable (no offline
+ * queue), node connections reconnect forever with capped backoff, and when no seed answers at
+ * start-up the service still starts and keeps retrying the discovery in the background.
+ */
+export async function connectRedisCluster(nodes: string[], opts: ConnectRedisOptions = {}): Promise<RedisClusterConnection> {
+  if (nodes.length === 0) throw new Error("connectRedisCluster needs at least one seed node");
+  const logger = opts.logger ?? fallbackLogger;
+  const connectTimeout = opts.connectTimeoutMs ?? 2_000;
+  const first = new URL(nodes[0]!);
+  const cluster: RedisClusterConnection = createCluster({
+    rootNodes: nodes.map((url) => ({ url })),
+    defaults: {
+      ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+      ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout,
+        ...(first.protocol === "rediss:" ? { tls: true as const } : {}),
+        reconnectStrategy: (retries: number) =>
+          Math.min(50 * 2 ** Math.min(retries, 10), MAX_BACKOFF_MS) + Math.floor(Math.random() * 100),
+      },
+    },
+  });
+
+  let down = false;
+  let lastLogAt = 0;
+  const onError = (err: unknown) => {
+    const now = Date.now();
+    if (!down || now - lastLogAt >= OUTAGE_LOG_INTERVAL_MS) {
+      lastLogAt = now;
+      logger.error(describeError(err), down ? "redis cluster still unreachable; reconnecting" : "redis cluster error; reconnecting");
+    }
+    down = true;
+  };
+  // Unhandled 'error' events would crash the process.
+  cluster.on("error", onError);
+  cluster.on("node-error", onError);
+  cluster.on("node-ready", () => {
+    if (down) logger.warn({}, "redis cluster node connection restored");
+    down = false;
+  });
+
+  let closed = false;
+  const discover = async (attempt: number): Promise<void> => {
+    if (closed) return;
+    try {
+      await cluster.connect();
+    } catch (err) {
+      if (closed) return;
+      onError(err);
+      const delay = Math.min(200 * 2 ** Math.min(attempt, 5), MAX_BACKOFF_MS);
+      setTimeout(() => void discover(attempt + 1), delay).unref();
+      throw err;
+    }
+  };
+  const originalDestroy = cluster.destroy.bind(cluster);
+  cluster.destroy = () => {
+    closed = true;
+    originalDestroy();
+  };
+  const originalClose = cluster.close.bind(cluster);
+  cluster.close = async () => {
+    closed = true;
+    if (cluster.isOpen) await originalClose();
+  };
+
+  await Promise.race([
+    discover(0).catch(() => logger.warn({ nodes: nodes.map(redactUrl) }, "redis cluster not reachable at start-up; retrying in the background")),
+    new Promise((resolve) => setTimeout(resolve, connectTimeout + 500).unref()),
+  ]);
+  return cluster;
+}
+
 function redactUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -170,7 +255,8 @@ export function withDeadline<T>(p: Promise<T>, ms: number, dependency: string): 
 /**
  * A Lua script run by EVALSHA, falling back to EVAL (which also caches it) after a restart
  * or failover flushed the script cache. Scripts must name every key in KEYS and keep them
- * in one hash slot.
+ * in one hash slot: a cluster client routes the call by the first key, and each node keeps
+ * its own script cache (hence the per-call NOSCRIPT fallback).
  */
 export class RedisScript {
   readonly sha: string;
@@ -179,7 +265,7 @@ export class RedisScript {
     this.sha = createHash("sha1").update(source).digest("hex");
   }
 
-  async run(redis: RedisConnection, keys: string[], args: Array<string | number>): Promise<unknown> {
+  async run(redis: RedisHandle, keys: string[], args: Array<string | number>): Promise<unknown> {
     const options = { keys, arguments: args.map(String) };
     try {
       return await redis.evalSha(this.sha, options);

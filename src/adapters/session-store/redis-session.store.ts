@@ -1,7 +1,7 @@
 import type { Clock } from "../../application/ports/security.port.js";
 import type { RotateRefreshInput, RotateRefreshResult, SessionStore } from "../../application/ports/session-store.port.js";
 import { isSessionLive, type Session } from "../../domain/session.js";
-import { RedisScript, withDeadline, type RedisConnection } from "../redis/redis-client.js";
+import { RedisScript, withDeadline, type RedisHandle } from "../redis/redis-client.js";
 
 export interface RedisSessionStoreOptions {
   /** Namespace for every key; default "ha:". */
@@ -71,12 +71,12 @@ return 1
 `);
 
 export class RedisSessionStore implements SessionStore {
-  readonly #redis: RedisConnection;
+  readonly #redis: RedisHandle;
   readonly #clock: Clock;
   readonly #prefix: string;
   readonly #timeoutMs: number;
 
-  constructor(redis: RedisConnection, clock: Clock, options: RedisSessionStoreOptions = {}) {
+  constructor(redis: RedisHandle, clock: Clock, options: RedisSessionStoreOptions = {}) {
     this.#redis = redis;
     this.#clock = clock;
     this.#prefix = options.prefix ?? "ha:";

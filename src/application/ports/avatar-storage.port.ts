@@ -8,7 +8,7 @@ export interface StoredAvatar {
 }
 
 export interface AvatarStorage {
-  /** Stores the image; rejects with ServiceUnavailableError("imageStorage") when the store fails. */
+  /** Stores the image; rejects with StorageUnavailableError when the store fails. */
   store(input: { userId: string; bytes: Uint8Array; contentType: AvatarContentType }): Promise<StoredAvatar>;
   /** Removes a stored image; removing one that is already gone succeeds. */
   remove(key: string): Promise<void>;

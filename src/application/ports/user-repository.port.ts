@@ -13,6 +13,11 @@ export interface UserRepository {
   update(id: string, changes: UserChanges): Promise<User | null>;
   /** Returns true when a row was deleted. */
   delete(id: string): Promise<boolean>;
+  /**
+   * Deactivated accounts whose purgeAfter <= now, the longest overdue first, at most `limit`.
+   * Several purge runs may list the same account; `delete` decides which one erased it.
+   */
+  listPurgeable(now: Date, limit: number): Promise<User[]>;
   /** Cheap round-trip for readiness checks; throws when the store is unreachable. */
   ping(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { inject, injectable } from "tsyringe";
+import { isPurgeDue } from "../../domain/account-deletion.policy.js";
 import { normalizeEmail } from "../../domain/email.js";
 import { EmailNotVerifiedError, InvalidCredentialsError } from "../../domain/errors.js";
 import type { User } from "../../domain/user.entity.js";
@@ -33,7 +34,9 @@ export class SignIn {
 
   async execute(input: SignInInput): Promise<SignInOutput> {
     const emailNormalized = normalizeEmail(input.email);
-    const user = await this.users.findByEmail(emailNormalized);
+    const found = await this.users.findByEmail(emailNormalized);
+    // Past its retention window an account is as good as erased, even before the purge runs.
+    const user = found && isPurgeDue(found, this.clock.now()) ? null : found;
     const passwordHash = user?.passwordHash;
     const ok = await this.attempts.guard(emailNormalized, input.meta.ip, async () => {
       if (passwordHash) return this.passwords.verify(input.password, passwordHash);

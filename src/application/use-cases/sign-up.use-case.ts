@@ -54,7 +54,9 @@ export class SignUp {
     const email = input.email.trim();
     const existing = await this.users.findByEmail(emailNormalized);
 
-    if (existing?.isEmailVerified) {
+    // A passwordless account came from OAuth: it is somebody's, verified or not, and a password
+    // sign-up must never take it over.
+    if (existing?.isEmailVerified || (existing && existing.passwordHash === null)) {
       await this.notifyOwner(existing);
     } else if (existing) {
       await this.replacePending(existing, name, email, passwordHash);
@@ -86,7 +88,7 @@ export class SignUp {
       // A parallel sign-up for the same address won the insert: answer as for an existing one.
       if (!(err instanceof EmailTakenError)) throw err;
       const winner = await this.users.findByEmail(emailNormalized);
-      if (winner?.isEmailVerified) return this.notifyOwner(winner);
+      if (winner?.isEmailVerified || (winner && winner.passwordHash === null)) return this.notifyOwner(winner);
       if (winner) return this.replacePending(winner, name, email, passwordHash);
     }
     await this.sendCode(email, emailNormalized);

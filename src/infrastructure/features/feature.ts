@@ -5,7 +5,7 @@ import type { Logger } from "../../application/ports/logger.port.js";
 import type { Clock } from "../../application/ports/security.port.js";
 import type { HttpModule, RouteGuards } from "../../adapters/http/route-spec.js";
 import type { DatabaseHandle } from "../../adapters/persistence/drizzle/database.js";
-import type { RedisConnection } from "../../adapters/redis/redis-client.js";
+import type { RedisHandle } from "../../adapters/redis/redis-client.js";
 import type { Config } from "../config.js";
 import type { BuildOptions } from "../build-options.js";
 
@@ -16,8 +16,8 @@ export interface FeatureContext {
   logger: Logger;
   clock: Clock;
   options: BuildOptions;
-  /** null when sessions live in memory. */
-  redis: RedisConnection | null;
+  /** null when sessions live in memory. A cluster client when REDIS_CLUSTER_NODES is set: keep multi-key calls in one slot. */
+  redis: RedisHandle | null;
   /** null for the in-memory database. */
   database: DatabaseHandle | null;
   /** Push readiness checks here. */
@@ -30,6 +30,8 @@ export interface FeatureContext {
 export interface FeatureParts {
   modules?: HttpModule[];
   guards?: RouteGuards;
+  /** Per-route middleware that needs the parsed body (per-account rate limits); runs before validation. */
+  bodyGuards?: RouteGuards;
   before?: Middleware[];
 }
 

@@ -133,6 +133,32 @@ describe("SignUp", () => {
       const err = await rejectionOf(h.signIn.execute({ email: "pending@example.com", password: PASSWORD, meta: TEST_META }));
       expect(err).to.be.instanceOf(InvalidCredentialsError);
     });
+
+    it("never takes over a passwordless (OAuth-created) account, verified or not", async () => {
+      const now = h.clock.now();
+      await h.users.create({
+        id: "33333333-3333-4333-8333-333333333333",
+        name: "Via Facebook",
+        email: "social@example.com",
+        emailNormalized: "social@example.com",
+        passwordHash: null,
+        role: "user",
+        avatar: null,
+        isEmailVerified: false,
+        lastLoginAt: null,
+        createdAt: now,
+        updatedAt: now,
+        deactivatedAt: null,
+        purgeAfter: null,
+      });
+      await h.signUp.execute({ name: "Intruder", email: "social@example.com", password: PASSWORD });
+      await h.flushBackground();
+      const after = await h.users.findByEmail("social@example.com");
+      expect(after!.passwordHash).to.equal(null);
+      expect(after!.name).to.equal("Via Facebook");
+      expect(h.mailer.sent.filter((m) => m.tag === "verify-email")).to.have.length(0);
+      expect(h.mailer.sent.filter((m) => m.tag === "signup-notice")).to.have.length(1);
+    });
   });
 
   it("runs the password hash once on every path (new, taken-verified, taken-unverified)", async () => {

@@ -26,6 +26,13 @@ export function jsonBodyMiddleware(limitBytes: number, options: { allowMultipart
     if (options.allowMultipart && ctx.is("multipart/form-data")) return next();
     if (!ctx.is("application/json", "application/*+json"))
       throw new HttpProblem(415, "UNSUPPORTED_MEDIA_TYPE", options.allowMultipart ? "Send application/json or multipart/form-data" : "Send the body as application/json");
-    return parse(ctx, next);
+    try {
+      await parse(ctx, next);
+    } catch (err) {
+      // The request stream broke mid-body (invalid chunk framing, client gone): Node has already
+      // answered 400 or closed the socket. A client fault, not an unhandled server error.
+      if ((err as { type?: unknown }).type === "stream.not.readable") throw new HttpProblem(400, "BAD_REQUEST", "Malformed request body");
+      throw err;
+    }
   };
 }

@@ -4,9 +4,36 @@ import type { Logger } from "../../../application/ports/logger.port.js";
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 
-/** `?token=` (old delete-account links) and any other secret-looking query value never reach the log. */
+const SECRET_QUERY_NAMES = new Set(
+  ["token", "code", "otp", "otpCode", "refreshToken", "resetToken", "accessToken", "access_token", "refresh_token", "id_token", "code_verifier", "client_secret", "password", "state"].map((n) => n.toLowerCase()),
+);
+
+function decodedName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, " ")).toLowerCase();
+  } catch {
+    return raw.toLowerCase();
+  }
+}
+
+/**
+ * `?token=` (old delete-account links) and any other secret-looking query value never reach the
+ * log. Names are compared decoded, as the router reads them, so `?%74oken=` is redacted too.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:token|code|otp|otpCode|refreshToken|resetToken|access_token|state)=)[^&#]*/gi, "$1[REDACTED]");
+  const q = url.indexOf("?");
+  if (q === -1) return url;
+  const hash = url.indexOf("#", q);
+  const query = url.slice(q + 1, hash === -1 ? undefined : hash);
+  const redacted = query
+    .split("&")
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      const name = eq === -1 ? pair : pair.slice(0, eq);
+      return SECRET_QUERY_NAMES.has(decodedName(name)) ? `${name}=[REDACTED]` : pair;
+    })
+    .join("&");
+  return `${url.slice(0, q + 1)}${redacted}`;
 }
 
 /** One log line per request: id, method, route, status, duration. */

@@ -1,4 +1,4 @@
-import { DrizzleQueryError, eq, sql } from "drizzle-orm";
+import { DrizzleQueryError, and, asc, eq, isNotNull, lte, sql } from "drizzle-orm";
 import type { NewUser, UserChanges, UserRepository } from "../../../application/ports/user-repository.port.js";
 import { EmailTakenError, ServiceUnavailableError } from "../../../domain/errors.js";
 import type { User } from "../../../domain/user.entity.js";
@@ -37,6 +37,20 @@ export class DrizzleUserRepository implements UserRepository {
   async delete(id: string): Promise<boolean> {
     const rows = await this.run(() => this.db.delete(users).where(eq(users.id, id)).returning({ id: users.id }));
     return rows.length > 0;
+  }
+
+  async listPurgeable(now: Date, limit: number): Promise<User[]> {
+    if (limit <= 0) return [];
+    const rows = await this.run(() =>
+      this.db
+        .select()
+        .from(users)
+        // users_purge_after_idx serves the range; purge_after is only set together with deactivated_at.
+        .where(and(isNotNull(users.deactivatedAt), lte(users.purgeAfter, now)))
+        .orderBy(asc(users.purgeAfter), asc(users.id))
+        .limit(limit),
+    );
+    return rows.map(toUser);
   }
 
   async ping(): Promise<void> {

@@ -1,0 +1,3 @@
+import { accountRoutesSuite } from "./account-routes.suite.js";
+
+describe("Account routes on the in-memory container", () => accountRoutesSuite("memory"));

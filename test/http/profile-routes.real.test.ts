@@ -1,0 +1,3 @@
+import { profileRoutesSuite } from "./profile-routes.suite.js";
+
+describe("Profile routes on PostgreSQL + Redis", () => profileRoutesSuite("real"));

@@ -1,0 +1,71 @@
+import { crc32, deflateSync } from "node:zlib";
+import type { AvatarContentType } from "../../src/application/ports/avatar-storage.port.js";
+
+/** Tiny but valid images, built here so no binary fixture has to be trusted. */
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body) >>> 0);
+  return Buffer.concat([length, body, crc]);
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** A 1×1 RGBA PNG, optionally with an ancillary chunk of `padding` bytes (still a valid PNG). */
+function png(padding = 0): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(1, 0); // width
+  header.writeUInt32BE(1, 4); // height
+  header.set([8, 6, 0, 0, 0], 8); // 8-bit RGBA, deflate, no filter, no interlace
+  const pixels = deflateSync(Buffer.from([0, 0xff, 0x00, 0x00, 0xff])); // filter byte + one red pixel
+  const chunks = [pngChunk("IHDR", header)];
+  // Lower-case first letter: ancillary, decoders skip it.
+  if (padding > 0) chunks.push(pngChunk("paDd", Buffer.alloc(padding, 0x20)));
+  chunks.push(pngChunk("IDAT", pixels), pngChunk("IEND", Buffer.alloc(0)));
+  return Buffer.concat([PNG_SIGNATURE, ...chunks]);
+}
+
+/** A valid PNG of exactly `bytes` bytes (for the upload limit's boundary). */
+export function pngOfSize(bytes: number): Buffer {
+  const bare = png().length;
+  if (bytes < bare + 12) throw new Error(`a padded PNG is at least ${bare + 12} bytes`);
+  const out = png(bytes - bare - 12);
+  if (out.length !== bytes) throw new Error("padding arithmetic is off");
+  return out;
+}
+
+/**
+ * A 1×1 grey baseline JPEG: quantisation all ones, one-code Huffman tables (DC category 0, AC
+ * end-of-block), so the whole scan is the two bits "00" padded with ones.
+ */
+function jpeg(): Buffer {
+  const segment = (marker: number, body: number[]) => [0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body];
+  const oneCodeTable = (tableClassAndId: number, symbol: number) => [tableClassAndId, 1, ...Array<number>(15).fill(0), symbol];
+  return Buffer.from([
+    0xff, 0xd8,
+    ...segment(0xe0, [0x4a, 0x46, 0x49, 0x46, 0x00, 1, 1, 0, 0, 1, 0, 1, 0, 0]),
+    ...segment(0xdb, [0x00, ...Array<number>(64).fill(1)]),
+    ...segment(0xc0, [8, 0, 1, 0, 1, 1, 1, 0x11, 0]),
+    ...segment(0xc4, oneCodeTable(0x00, 0x00)),
+    ...segment(0xc4, oneCodeTable(0x10, 0x00)),
+    ...segment(0xda, [1, 1, 0x00, 0, 63, 0]),
+    0x3f,
+    0xff, 0xd9,
+  ]);
+}
+
+/** The classic 1×1 GIF89a (two-colour palette, one LZW-coded pixel). */
+const GIF = Buffer.from("47494638396101000100800000000000ffffff2c00000000010001000002024401003b", "hex");
+
+/** A 1×1 lossless WebP (VP8L), the one browsers' feature tests decode. */
+const WEBP = Buffer.from("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==", "base64");
+
+export const IMAGES: Record<AvatarContentType, Uint8Array> = {
+  "image/png": new Uint8Array(png()),
+  "image/jpeg": new Uint8Array(jpeg()),
+  "image/gif": new Uint8Array(GIF),
+  "image/webp": new Uint8Array(WEBP),
+};
