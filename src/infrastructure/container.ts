@@ -64,6 +64,9 @@ export interface AppContext {
   close(): Promise<void>;
 }
 
+/** Deadline for one store call against Redis; leaves headroom under the 2 s 503 budget. */
+const REDIS_CALL_DEADLINE_MS = 1500;
+
 const VERSION: string = (() => {
   try {
     return JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version as string;
@@ -121,9 +124,11 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
         await client.close().catch(() => client.destroy());
       });
       const prefix = options.redisPrefix ?? "ha:";
-      sessions = new RedisSessionStore(client, clock, { prefix });
-      codes = new RedisOneTimeCodeStore(client, clock, { prefix });
-      attempts = new RedisAttemptCounter(client, { prefix });
+      // A frozen Redis must turn into a 503 well inside the 2 s the contract allows.
+      const timeoutMs = REDIS_CALL_DEADLINE_MS;
+      sessions = new RedisSessionStore(client, clock, { prefix, timeoutMs });
+      codes = new RedisOneTimeCodeStore(client, clock, { prefix, timeoutMs });
+      attempts = new RedisAttemptCounter(client, { prefix, timeoutMs });
     } else {
       logger.warn({}, "REDIS_URL is not set: sessions, codes and counters live in this process only (single instance)");
       sessions = new InMemorySessionStore(clock);

@@ -1,0 +1,34 @@
+import { expect } from "chai";
+import { RATE_LIMIT_DEFAULTS, clientKey, resolveBudgets } from "../../src/adapters/http/rate-limits.js";
+import { ConfigError, loadConfig } from "../../src/infrastructure/config.js";
+
+const base = { NODE_ENV: "test", DATA_DIR: "/tmp/hybrid-auth-edge-config" };
+const load = (RATE_LIMITS?: string) => loadConfig(RATE_LIMITS === undefined ? base : { ...base, RATE_LIMITS }, { persistSecrets: false });
+
+describe("Rate-limit configuration", () => {
+  it("without RATE_LIMITS the defaults of the one table apply", () => {
+    const budgets = resolveBudgets(load().rateLimits);
+    expect(budgets.signin).to.include({ ipPerWindow: RATE_LIMIT_DEFAULTS.signin.ipPerWindow, windowSeconds: RATE_LIMIT_DEFAULTS.signin.windowSeconds });
+  });
+
+  it("RATE_LIMITS overrides every route with \"*\", then named routes field by field", () => {
+    const config = load(JSON.stringify({ "*": { windowSeconds: 30, accountPerWindow: 7 }, signin: { ipPerWindow: 99 } }));
+    const budgets = resolveBudgets(config.rateLimits);
+    expect(budgets.signin).to.include({ ipPerWindow: 99, accountPerWindow: 7, windowSeconds: 30 });
+    expect(budgets.signup).to.include({ ipPerWindow: RATE_LIMIT_DEFAULTS.signup.ipPerWindow, accountPerWindow: 7, windowSeconds: 30 });
+  });
+
+  it("refuses malformed JSON, unknown routes, unknown fields and bad numbers with one line naming RATE_LIMITS", () => {
+    for (const raw of ["{signin:1}", '{"sign-in":{"ipPerWindow":1}}', '{"signin":{"max":1}}', '{"signin":{"ipPerWindow":-1}}', '{"signin":{"windowSeconds":0}}', '{"signin":{"ipPerWindow":"5"}}']) {
+      expect(() => load(raw), raw).to.throw(ConfigError, /RATE_LIMITS/);
+    }
+  });
+
+  it("an IPv6 client is keyed by its /64, an IPv4-mapped address as IPv4", () => {
+    expect(clientKey("2001:db8:1:2::1")).to.equal("2001:db8:1:2::/64");
+    expect(clientKey("2001:0DB8:0001:0002:ffff:1:2:3")).to.equal("2001:db8:1:2::/64");
+    expect(clientKey("::1")).to.equal("0:0:0:0::/64");
+    expect(clientKey("::ffff:10.0.0.1")).to.equal("10.0.0.1");
+    expect(clientKey("10.0.0.1")).to.equal("10.0.0.1");
+  });
+});
