@@ -22,6 +22,8 @@ export interface BuildOptions {
   random?: SecureRandom;
   passwordHasher?: PasswordHasher;
   mailer?: Mailer;
+  /** Path prefix the app is mounted under (koa-mount, a stripping proxy); default: config BASE_PATH. */
+  basePath?: string;
   /** Skip applying migrations (the CLI's migrate command applies them on purpose). */
   skipMigrations?: boolean;
   /** Values registered under these tokens replace what the composition root would build. */

@@ -56,6 +56,7 @@ const EnvSchema = v.object({
   COOKIE_SAMESITE: v.optional(v.picklist(["lax", "strict", "none"], "COOKIE_SAMESITE must be lax, strict or none"), "lax"),
   APP_NAME: v.optional(v.string(), "hybrid-auth"),
   PUBLIC_URL: v.optional(v.pipe(v.string(), v.trim(), v.url("PUBLIC_URL must be a URL"))),
+  BASE_PATH: v.optional(v.pipe(v.string(), v.trim(), v.transform((s) => s.replace(/\/+$/, "")), v.regex(/^(\/[A-Za-z0-9._~-]+)*$/, "BASE_PATH must be a path like /auth (letters, digits, . _ ~ -)")), ""),
   ACCOUNT_RETENTION_DAYS: intInRange("ACCOUNT_RETENTION_DAYS", 0, 3650, 30),
   PURGE_INTERVAL_SECONDS: intInRange("PURGE_INTERVAL_SECONDS", 0, 7 * 24 * 3600, 3600),
   RATE_LIMITS: optionalString,
@@ -128,6 +129,11 @@ export interface Config {
   appName: string;
   /** Where this API is reached from outside (links to locally stored avatars). */
   publicUrl: string;
+  /**
+   * Path prefix clients reach the routes under when a reverse proxy or a parent Koa app strips it
+   * (BASE_PATH, e.g. "/auth"); cookie paths are scoped under it. "" = served at the root.
+   */
+  basePath: string;
   accountRetentionDays: number;
   /** 0 disables the in-process purge schedule. */
   purgeIntervalSeconds: number;
@@ -205,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { pers
     cookieSecure: production || e.COOKIE_SAMESITE === "none",
     appName: e.APP_NAME,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    basePath: e.BASE_PATH,
     accountRetentionDays: e.ACCOUNT_RETENTION_DAYS,
     purgeIntervalSeconds: e.PURGE_INTERVAL_SECONDS,
     rateLimits: parseRateLimits(e.RATE_LIMITS),

@@ -160,6 +160,7 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
       trustProxy: config.trustProxy,
       cookieSecure: config.cookieSecure,
       cookieSameSite: config.cookieSameSite,
+      basePath: options.basePath ?? config.basePath,
       jsonLimitBytes: 100 * 1024,
     };
     const health: HealthIndicator[] = [

@@ -67,7 +67,14 @@ export function createApp(deps: HttpDependencies): HybridAuthApp {
   const app = new Koa({ proxy: settings.trustProxy, maxIpsCount: settings.trustProxy ? 1 : 0 }) as HybridAuthApp;
   // Errors are answered and logged by errorMiddleware; Koa's default handler would print stacks.
   app.silent = true;
-  app.on("error", (err: unknown) => logger.error({ err }, "koa error outside a request"));
+  app.on("error", (err: unknown) => {
+    // Malformed requests (bad chunked framing, parse errors) are the client's fault: any client
+    // could otherwise write error-level lines at will.
+    const e = err as { status?: number; code?: string };
+    const clientFault = (typeof e?.status === "number" && e.status < 500) || (typeof e?.code === "string" && e.code.startsWith("HPE_"));
+    if (clientFault) logger.info({ err: { code: e.code, status: e.status } }, "malformed request");
+    else logger.error({ err }, "koa error outside a request");
+  });
 
   const allowed = new Set(settings.corsOrigins);
   const specs = deps.modules.flatMap((m) => m.routes());

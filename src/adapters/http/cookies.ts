@@ -8,7 +8,15 @@ export const SID_COOKIE = "sid";
 /** The refresh token is sent only to the auth routes, never to the rest of the API. */
 export const REFRESH_COOKIE_PATH = "/api/v1/auth";
 
-export type CookieSettings = Pick<HttpSettings, "cookieSecure" | "cookieSameSite">;
+export type CookieSettings = Pick<HttpSettings, "cookieSecure" | "cookieSameSite" | "basePath">;
+
+/**
+ * A route-scoped cookie path as the browser sees it: behind a prefix that a proxy or a parent app
+ * strips (BASE_PATH), the browser asks for `${basePath}/api/v1/auth/...` and must still send it.
+ */
+export function cookiePath(settings: Pick<HttpSettings, "basePath">, path: string): string {
+  return `${settings.basePath ?? ""}${path}`;
+}
 
 function base(ctx: Context, settings: CookieSettings) {
   // Behind a TLS-terminating proxy without TRUST_PROXY, Koa would refuse Secure cookies.
@@ -19,14 +27,14 @@ function base(ctx: Context, settings: CookieSettings) {
 export function setSessionCookies(ctx: Context, settings: CookieSettings, sessionId: string, tokens: TokenPair): void {
   const opts = base(ctx, settings);
   ctx.cookies.set(ACCESS_COOKIE, tokens.accessToken, { ...opts, path: "/", expires: tokens.accessTokenExpiresAt });
-  ctx.cookies.set(REFRESH_COOKIE, tokens.refreshToken, { ...opts, path: REFRESH_COOKIE_PATH, expires: tokens.refreshTokenExpiresAt });
+  ctx.cookies.set(REFRESH_COOKIE, tokens.refreshToken, { ...opts, path: cookiePath(settings, REFRESH_COOKIE_PATH), expires: tokens.refreshTokenExpiresAt });
   ctx.cookies.set(SID_COOKIE, sessionId, { ...opts, path: "/", expires: tokens.refreshTokenExpiresAt });
 }
 
 export function clearSessionCookies(ctx: Context, settings: CookieSettings): void {
   const opts = { ...base(ctx, settings), expires: new Date(0) };
   ctx.cookies.set(ACCESS_COOKIE, "", { ...opts, path: "/" });
-  ctx.cookies.set(REFRESH_COOKIE, "", { ...opts, path: REFRESH_COOKIE_PATH });
+  ctx.cookies.set(REFRESH_COOKIE, "", { ...opts, path: cookiePath(settings, REFRESH_COOKIE_PATH) });
   ctx.cookies.set(SID_COOKIE, "", { ...opts, path: "/" });
 }
 

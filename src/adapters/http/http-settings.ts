@@ -5,6 +5,11 @@ export interface HttpSettings {
   trustProxy: boolean;
   cookieSecure: boolean;
   cookieSameSite: "lax" | "strict" | "none";
+  /**
+   * Prefix the routes are reached under when a proxy or a parent app (koa-mount) strips it, e.g.
+   * "/auth"; cookies scoped to a route path get it in front. Absent or "" = served at the root.
+   */
+  basePath?: string;
   /** Max JSON body, bytes. */
   jsonLimitBytes: number;
 }

@@ -22,6 +22,8 @@ export interface PassportStateStoreDeps {
   random: SecureRandom;
   clock: Clock;
   cookieSecure: boolean;
+  /** BASE_PATH: the flow cookie must reach `${basePath}/api/auth/...` behind a stripped prefix. */
+  cookiePathPrefix?: string;
 }
 
 interface StoredFlow {
@@ -121,7 +123,7 @@ export class PassportStateStore {
 
   private cookieOptions() {
     // Lax whatever COOKIE_SAMESITE says: the callback is a cross-site top-level navigation.
-    return { httpOnly: true, secure: this.deps.cookieSecure, sameSite: "lax", path: OAUTH_PREFIX, overwrite: true } as const;
+    return { httpOnly: true, secure: this.deps.cookieSecure, sameSite: "lax", path: `${this.deps.cookiePathPrefix ?? ""}${OAUTH_PREFIX}`, overwrite: true } as const;
   }
 
   private key(flowId: string): string {

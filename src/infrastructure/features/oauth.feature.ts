@@ -38,7 +38,7 @@ export const oauthFeature: Feature = {
     const random = container.resolve<SecureRandom>(TOKENS.SecureRandom);
     const clock = container.resolve<Clock>(TOKENS.Clock);
     const http = container.resolve<HttpSettings>(HTTP_SETTINGS);
-    const gateway = new PassportOAuthGateway(settings, { flows, hasher, random, clock, cookieSecure: http.cookieSecure }, logger);
+    const gateway = new PassportOAuthGateway(settings, { flows, hasher, random, clock, cookieSecure: http.cookieSecure, cookiePathPrefix: http.basePath ?? "" }, logger);
     container.register(PassportOAuthGateway, { useValue: gateway });
     container.register(OAuthHandoff, { useValue: new OAuthHandoff(flows, hasher, random, clock) });
 

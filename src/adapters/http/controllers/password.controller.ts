@@ -5,7 +5,7 @@ import { RequestPasswordReset } from "../../../application/use-cases/request-pas
 import { ResetPassword } from "../../../application/use-cases/reset-password.use-case.js";
 import { VerifyResetOtp } from "../../../application/use-cases/verify-reset-otp.use-case.js";
 import { InvalidTokenError } from "../../../domain/errors.js";
-import { clearSessionCookies } from "../cookies.js";
+import { clearSessionCookies, cookiePath } from "../cookies.js";
 import { respond } from "../envelope.js";
 import { HTTP_SETTINGS } from "../http-tokens.js";
 import type { HttpSettings } from "../http-settings.js";
@@ -59,7 +59,7 @@ export class PasswordController implements HttpModule {
       httpOnly: true,
       secure: this.settings.cookieSecure,
       sameSite: "strict",
-      path: RESET_COOKIE_PATH,
+      path: cookiePath(this.settings, RESET_COOKIE_PATH),
       expires: out.expiresAt,
       overwrite: true,
     });
@@ -70,7 +70,7 @@ export class PasswordController implements HttpModule {
     const resetToken = body.resetToken ?? ctx.cookies.get(RESET_COOKIE);
     if (!resetToken) throw new InvalidTokenError("A reset token is required");
     await this.resetPasswordUseCase.execute({ email: body.email, newPassword: body.newPassword, resetToken, meta: requestMeta(ctx) });
-    ctx.cookies.set(RESET_COOKIE, "", { httpOnly: true, path: RESET_COOKIE_PATH, expires: new Date(0), overwrite: true });
+    ctx.cookies.set(RESET_COOKIE, "", { httpOnly: true, path: cookiePath(this.settings, RESET_COOKIE_PATH), expires: new Date(0), overwrite: true });
     clearSessionCookies(ctx, this.settings);
     respond(ctx, 200, "Password reset; sign in with the new password");
   };

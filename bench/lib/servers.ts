@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, readFileSync } from "node:fs";
+import net from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export interface ServerProcess {
+  name: string;
+  url: string;
+  pid: number;
+  /** Resident set size in bytes, from /proc (null where /proc is not available). */
+  rssBytes(): number | null;
+  /** CPU time (user + system) the process has used so far, in ms, from /proc; null without /proc. */
+  cpuMs(): number | null;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  name: string;
+  /** Script run with `node --import tsx`. */
+  script: string;
+  env: NodeJS.ProcessEnv;
+  /** taskset CPU list (e.g. "0"); null = any core. */
+  cpus: string | null;
+  /** Where the server's stdout/stderr go. */
+  logFile: string;
+  /** GET path that answers 200 once the server is ready. */
+  readyPath: string;
+}
+
+/** USER_HZ: 100 on every Linux platform Node runs on. */
+const CLOCK_TICKS = 100;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once("exit", () => r()));
+}
+
+/**
+ * Starts a server in its own process (taskset execs node, so the pid is the server's own) and
+ * waits until it answers readyPath.
+ */
+export async function startServer(options: StartOptions): Promise<ServerProcess> {
+  const port = await freePort();
+  const node = [process.execPath, "--import", "tsx", options.script];
+  const [cmd, ...args] = options.cpus ? ["taskset", "-c", options.cpus, ...node] : node;
+  const log = createWriteStream(options.logFile, { flags: "a" });
+  const child = spawn(cmd!, args, { env: { ...options.env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${options.name} exited with ${child.exitCode} during start-up; see ${options.logFile}`);
+    try {
+      const res = await fetch(url + options.readyPath, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) break;
+    } catch {}
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${options.name} did not become ready in 60 s; see ${options.logFile}`);
+    }
+    await sleep(100);
+  }
+  return {
+    name: options.name,
+    url,
+    pid: child.pid!,
+    rssBytes() {
+      try {
+        const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+        return match ? Number(match[1]) * 1024 : null;
+      } catch {
+        return null;
+      }
+    },
+    cpuMs() {
+      try {
+        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+        const stat = readFileSync(`/proc/${child.pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+      } catch {
+        return null;
+      }
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await exited(child);
+      clearTimeout(killer);
+      log.end();
+    },
+  };
+}
+
+/** Stops at once: used after a flood, when queued password hashes would only delay the next step. */
+export function kill(server: ServerProcess): Promise<void> {
+  try {
+    process.kill(server.pid, "SIGKILL");
+  } catch {}
+  return server.stop();
+}

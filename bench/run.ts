@@ -1,0 +1,428 @@
+/**
+ * `npm run bench [-- --quick] [-- --hash-concurrency=1,2]`
+ *
+ * Starts a bare Koa app (the ceiling) and hybrid-auth on PostgreSQL + Redis, each in its own
+ * process, drives them with autocannon from a child process on another core, prints each
+ * scenario next to the issue's targets and writes the same figures to bench/results/<time>.json.
+ * A measurement, not a test: it exits 0 whatever the figures are.
+ *
+ * Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/hybrid_auth_bench,
+ * created when missing), REDIS_URL (default redis://127.0.0.1:6379/5), BCRYPT_COST (12),
+ * HASH_MAX_QUEUE. The run adds its own users and sessions and removes them at the end.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { loadConfig } from "../src/infrastructure/config.js";
+import { measureHashBound, type HashBound } from "./lib/hash-bound.js";
+import { LoadWorker, type LoadResult, type LoadSpec, type RequestPlan } from "./lib/load.js";
+import { formatScenarios, formatTargets, pct, round, row, type ScenarioRow, type TargetCheck } from "./lib/report.js";
+import { Seeder } from "./lib/seed.js";
+import { kill, startServer, type ServerProcess } from "./lib/servers.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const RESULTS_DIR = path.join(ROOT, "bench", "results");
+const AUTH = "/api/v1/auth";
+
+// ---------------------------------------------------------------- options
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const value = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+if (flag("help")) {
+  console.log("npm run bench [-- --quick] [--duration=S] [--hash-concurrency=1,2] [--users=N]");
+  process.exit(0);
+}
+const QUICK = flag("quick");
+const DURATION = Number(value("duration") ?? (QUICK ? 2 : 10));
+const WARMUP = QUICK ? 1 : 3;
+const CONNECTIONS = 100;
+const USERS = Number(value("users") ?? 200);
+const HASH_CONCURRENCIES: Array<number | null> = value("hash-concurrency")?.split(",").map(Number) ?? [null];
+const MEMORY_FIRST = QUICK ? 2_000 : 20_000;
+const MEMORY_TOTAL = QUICK ? 20_000 : 200_000;
+/** Blocked-email requests per second sent while a sign-in flood runs (their p99 is target 5). */
+const REJECTED_RATE = 200;
+
+const hasTaskset = (() => {
+  try {
+    execFileSync("taskset", ["-c", "0", "true"], { stdio: "ignore" });
+    return os.availableParallelism() >= 2;
+  } catch {
+    return false;
+  }
+})();
+const SERVER_CPU = hasTaskset ? "0" : null;
+const LOAD_CPU = hasTaskset ? "1" : null;
+const PINNED = hasTaskset ? "cpu 0" : "any";
+const FREE = "all cores";
+
+// ---------------------------------------------------------------- environment
+
+const runId = new Date().toISOString().replace(/[:.]/g, "-");
+const shortId = randomBytes(4).toString("hex");
+const dataDir = path.join(os.tmpdir(), `hybrid-auth-bench-${shortId}`);
+mkdirSync(dataDir, { recursive: true });
+const secret = () => randomBytes(48).toString("base64url");
+const serverEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  NODE_ENV: "production",
+  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
+  DATABASE_URL: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/hybrid_auth_bench",
+  REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/5",
+  JWT_ACCESS_SECRET: secret(),
+  JWT_REFRESH_SECRET: secret(),
+  CRYPTO_SECRET: secret(),
+  BCRYPT_COST: process.env.BCRYPT_COST ?? "12",
+  // Budgets far above what the run sends: the limiter still runs (and costs what it costs in
+  // Redis), but the figures are the service's, not the budget's.
+  RATE_LIMITS: JSON.stringify({ "*": { ipPerWindow: 1_000_000_000, accountPerWindow: 1_000_000_000 } }),
+  // Sign-in runs name a client address per user in X-Forwarded-For, as a load balancer would:
+  // from one address, 100 sign-ins in flight would trip the per-IP lockout, which counts an
+  // attempt as failed until its hash has run.
+  TRUST_PROXY: "true",
+  DATA_DIR: dataDir,
+};
+delete serverEnv.HASH_CONCURRENCY;
+const config = loadConfig({ ...serverEnv, HASH_CONCURRENCY: undefined }, { persistSecrets: false });
+
+function machine() {
+  const cpuinfo = (() => {
+    try {
+      return readFileSync("/proc/cpuinfo", "utf8");
+    } catch {
+      return "";
+    }
+  })();
+  return {
+    nproc: os.availableParallelism(),
+    cpuModel: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? "unknown",
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    loadAverage: os.loadavg().map((n) => round(n, 2)),
+    taskset: hasTaskset,
+  };
+}
+
+async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("select 1 from pg_database where datname = $1", [name]);
+    if (!rowCount) await client.query(`create database "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+const log = (msg: string) => console.log(`[bench] ${msg}`);
+const logFile = (name: string) => path.join(dataDir, `${name}.log`);
+
+function hybridAuth(name: string, cpus: string | null, extra: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  return startServer({ name, script: path.join(ROOT, "src/infrastructure/server.ts"), env: { ...serverEnv, ...extra }, cpus, logFile: logFile(name), readyPath: "/api/v1/health" });
+}
+
+function ceilingServer(): Promise<ServerProcess> {
+  return startServer({ name: "ceiling", script: path.join(ROOT, "bench/ceiling-server.ts"), env: serverEnv, cpus: SERVER_CPU, logFile: logFile("ceiling"), readyPath: "/" });
+}
+
+const workers = [new LoadWorker(LOAD_CPU), new LoadWorker(LOAD_CPU)] as const;
+const [L1, L2] = workers;
+
+/** One run, with the server's CPU time over it. */
+async function timed(server: ServerProcess, worker: LoadWorker, spec: LoadSpec): Promise<LoadResult> {
+  const before = server.cpuMs();
+  const result = await worker.run(spec);
+  const after = server.cpuMs();
+  if (before !== null && after !== null && result.responses > 0) {
+    result.serverCpu = {
+      usPerResponse: round(((after - before) * 1000) / result.responses),
+      percentOfCore: round((100 * (after - before)) / 1000 / result.durationSeconds),
+    };
+  }
+  return result;
+}
+
+/** A warm-up (discarded) then the measured run, same plan. */
+async function measure(server: ServerProcess, worker: LoadWorker, spec: LoadSpec): Promise<LoadResult> {
+  if (spec.amount === undefined) await worker.run({ ...spec, duration: WARMUP });
+  return timed(server, worker, spec);
+}
+
+const rows: ScenarioRow[] = [];
+let ceilingRps = 0;
+function record(r: ScenarioRow): ScenarioRow {
+  rows.push(r);
+  const extra = r.note ? `  (${r.note})` : "";
+  log(`${r.title}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}${extra}`);
+  return r;
+}
+
+// ---------------------------------------------------------------- the run
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const machineAtStart = machine();
+  log(`${QUICK ? "quick" : "full"} run ${runId}: ${machineAtStart.nproc} cores (${machineAtStart.cpuModel}), node ${machineAtStart.node}, load average ${machineAtStart.loadAverage.join(" ")}`);
+  if (!hasTaskset) log("taskset unavailable or a single core: server and load generator share the cores");
+  log(`server logs and data in ${dataDir}`);
+
+  await ensureDatabase(config.databaseUrl!);
+  const seeder = await Seeder.open(config, shortId);
+  const servers: ServerProcess[] = [];
+  try {
+    await seeder.createUsers(USERS, config.bcryptCost);
+    const credentials = seeder.credentials();
+
+    // Idle servers cost nothing, so start them all at once: start-up (tsx) is the slow part.
+    const hcFirst = HASH_CONCURRENCIES[0] ?? null;
+    const hcEnv = (hc: number | null): NodeJS.ProcessEnv => (hc === null ? {} : { HASH_CONCURRENCY: String(hc) });
+    const [ceiling, pinned, memoryServer, free, second] = await Promise.all([
+      ceilingServer(),
+      hybridAuth("hybrid-auth-pinned", SERVER_CPU),
+      hybridAuth("hybrid-auth-memory", SERVER_CPU),
+      hybridAuth(`hybrid-auth-free-hc${hcFirst ?? "default"}`, null, hcEnv(hcFirst)),
+      hybridAuth("hybrid-auth-second", null),
+    ]);
+    servers.push(ceiling, pinned, memoryServer, free, second);
+    log("servers ready");
+
+    const C = CONNECTIONS;
+    const profileTokens = (await seeder.mintSessions(USERS * (QUICK ? 2 : 5))).map((t) => t.accessToken);
+    const profilePlan: RequestPlan = { kind: "bearer", path: `${AUTH}/profile`, tokens: profileTokens };
+
+    // --- ceiling and the throughput scenarios: server on cpu 0, load generator on cpu 1
+    const ceilingRun1 = await measure(ceiling, L1, { url: ceiling.url, plan: { kind: "get", path: "/" }, connections: C, duration: DURATION });
+    ceilingRps = ceilingRun1.rps;
+    record(row("ceiling", "bare Koa {hello:world} (ceiling)", PINNED, { connections: C }, ceilingRun1, ceilingRps));
+
+    const health = await measure(pinned, L1, { url: pinned.url, plan: { kind: "get", path: "/api/v1/health" }, connections: C, duration: DURATION });
+    const profile = await measure(pinned, L1, { url: pinned.url, plan: profilePlan, connections: C, duration: DURATION });
+
+    // Refresh: every request presents a token never used before. The warm-up's rate sizes the pool.
+    const warmTokens = (await seeder.mintSessions(QUICK ? 1_500 : 5_000)).map((t) => t.refreshToken);
+    const warm = await L1.run({ url: pinned.url, plan: { kind: "refresh", path: `${AUTH}/refresh-token`, tokens: warmTokens }, connections: C, amount: warmTokens.length - 200 });
+    const poolSize = Math.ceil(warm.rps * DURATION * 1.6) + 1_000;
+    const refreshTokens = (await seeder.mintSessions(poolSize)).map((t) => t.refreshToken);
+    const refresh = await timed(pinned, L1, { url: pinned.url, plan: { kind: "refresh", path: `${AUTH}/refresh-token`, tokens: refreshTokens }, connections: C, duration: DURATION });
+
+    let ceilingRun2: LoadResult | null = null;
+    if (!QUICK) {
+      // Measured again after the others and averaged: the machine's background load drifts.
+      ceilingRun2 = await measure(ceiling, L1, { url: ceiling.url, plan: { kind: "get", path: "/" }, connections: C, duration: DURATION });
+      ceilingRps = (ceilingRun1.rps + ceilingRun2.rps) / 2;
+      rows[0] = row("ceiling", "bare Koa {hello:world} (ceiling)", PINNED, { connections: C }, ceilingRun1, ceilingRps, `second run ${round(ceilingRun2.rps)} req/s; ratios use the mean ${round(ceilingRps)}`);
+      log(`ceiling again: ${ceilingRun2.rps.toFixed(0)} req/s; mean ${ceilingRps.toFixed(0)}`);
+    }
+    record(row("health", "GET /api/v1/health", PINNED, { connections: C }, health, ceilingRps));
+    const profileRow = record(row("profile", "GET /auth/profile (bearer, 200 users)", PINNED, { connections: C }, profile, ceilingRps, `${profileTokens.length} sessions`));
+    const refreshRow = record(
+      row("refresh", "POST /auth/refresh-token (fresh token each)", PINNED, { connections: C }, refresh, ceilingRps, refresh.poolExhausted ? "token pool ran out: 401s are re-used tokens" : `${refreshTokens.length} fresh tokens`),
+    );
+    await Promise.all([ceiling.stop(), pinned.stop()]);
+
+    // --- memory: a fresh process, RSS after 20k and after 200k authenticated requests
+    const mem1 = await L1.run({ url: memoryServer.url, plan: profilePlan, connections: C, amount: MEMORY_FIRST });
+    await sleep(500);
+    const rssFirst = memoryServer.rssBytes();
+    const mem2 = await L1.run({ url: memoryServer.url, plan: profilePlan, connections: C, amount: MEMORY_TOTAL - MEMORY_FIRST });
+    await sleep(500);
+    const rssTotal = memoryServer.rssBytes();
+    await memoryServer.stop();
+    const memory = {
+      requestsFirst: MEMORY_FIRST,
+      requestsTotal: MEMORY_TOTAL,
+      rssFirstMiB: rssFirst === null ? null : round(rssFirst / 2 ** 20),
+      rssTotalMiB: rssTotal === null ? null : round(rssTotal / 2 ** 20),
+      growth: rssFirst && rssTotal ? round(rssTotal / rssFirst, 3) : null,
+      non2xx: mem1.non2xx + mem2.non2xx,
+      errors: mem1.errors + mem2.errors,
+    };
+    log(`memory: RSS ${memory.rssFirstMiB} MiB after ${MEMORY_FIRST} requests, ${memory.rssTotalMiB} MiB after ${MEMORY_TOTAL} (x${memory.growth})`);
+
+    // --- the password-hash bound, outside any server, all cores
+    const hashBound: HashBound = await measureHashBound(config.bcryptCost, os.availableParallelism(), QUICK ? 3 : 6);
+    log(`hash bound: ${hashBound.hashesPerSecond.toFixed(2)} bcrypt(${hashBound.cost}) comparisons/s with ${hashBound.parallel} in parallel (${hashBound.msPerHash.toFixed(0)} ms each)`);
+
+    // --- sign-in and everything around it: the server may use every core (hashing needs them)
+    const blocked = await seeder.blockedEmail();
+    const signinPath = `${AUTH}/signin`;
+    const signinPlan: RequestPlan = { kind: "signin", path: signinPath, credentials };
+    const blockedPlan: RequestPlan = { kind: "signin", path: signinPath, credentials: [{ email: blocked, password: "a-wrong-password", ip: "10.255.255.254" }] };
+    const variants: Array<Record<string, unknown>> = [];
+    let horizontal: Record<string, unknown> | null = null;
+
+    for (const [i, hc] of HASH_CONCURRENCIES.entries()) {
+      const effectiveHc = hc ?? os.availableParallelism();
+      const tag = HASH_CONCURRENCIES.length > 1 || hc !== null ? ` [HASH_CONCURRENCY=${effectiveHc}]` : "";
+      const server = i === 0 ? free : await hybridAuth(`hybrid-auth-free-hc${hc}`, null, hcEnv(hc));
+      if (i > 0) servers.push(server);
+      const timeoutSeconds = 120;
+
+      const fixedRate = Math.max(1, Math.floor(hashBound.hashesPerSecond * 0.5));
+      const fixedSpec = { url: server.url, plan: signinPlan, connections: Math.min(C, fixedRate), overallRate: fixedRate, duration: Math.max(DURATION, 4), timeoutSeconds };
+      const fixed = await timed(server, L1, fixedSpec);
+      const fixedRow = record(row(`signin-fixed${tag}`, `POST /auth/signin at ${fixedRate}/s (half the hash bound)${tag}`, FREE, fixedSpec, fixed, ceilingRps));
+
+      const quiet = await measure(server, L1, { url: server.url, plan: profilePlan, connections: C, duration: DURATION });
+      const quietRow = record(row(`profile-quiet${tag}`, `GET /auth/profile, quiet${tag}`, FREE, { connections: C }, quiet, ceilingRps));
+
+      if (i === 0) {
+        // Horizontal: two processes on one PostgreSQL and one Redis, one load generator each.
+        const half = Math.floor(C / 2);
+        await L2.run({ url: second.url, plan: profilePlan, connections: half, duration: WARMUP });
+        const [a, b] = await Promise.all([
+          L1.run({ url: server.url, plan: profilePlan, connections: half, duration: DURATION }),
+          L2.run({ url: second.url, plan: profilePlan, connections: half, duration: DURATION }),
+        ]);
+        await second.stop();
+        const sum = a.rps + b.rps;
+        horizontal = {
+          endpoint: "GET /api/v1/auth/profile",
+          oneProcessRps: round(quiet.rps),
+          twoProcessesRps: round(sum),
+          perProcessRps: [round(a.rps), round(b.rps)],
+          growth: round(sum / quiet.rps, 3),
+          p99Ms: [a.latencyMs.p99, b.latencyMs.p99],
+          non2xx: a.non2xx + b.non2xx,
+          errors: a.errors + b.errors,
+        };
+        log(`horizontal: 1 process ${quiet.rps.toFixed(0)} req/s, 2 processes ${sum.toFixed(0)} req/s (x${(sum / quiet.rps).toFixed(2)})`);
+
+        if (!QUICK) {
+          const rejectFlood = await measure(server, L1, { url: server.url, plan: blockedPlan, connections: C, duration: DURATION });
+          record(row("rejected-saturation", "POST /auth/signin, blocked email, saturation (429s)", FREE, { connections: C }, rejectFlood, ceilingRps));
+        }
+      }
+
+      // Saturation: far more sign-ins than the hashes can serve. Then, without a pause (the
+      // queue stays full), the flood goes on while /profile and the blocked email are measured.
+      const sat = await timed(server, L1, { url: server.url, plan: signinPlan, connections: C, duration: DURATION, timeoutSeconds });
+      const satRow = record(
+        row(`signin-saturation${tag}`, `POST /auth/signin, saturation${tag}`, FREE, { connections: C }, sat, ceilingRps, `${sat.ok} signed in (${sat.okRps.toFixed(2)}/s = ${pct(sat.okRps / hashBound.hashesPerSecond)} of the hash bound)`),
+      );
+      const flood = L1.run({ url: server.url, plan: signinPlan, connections: C, duration: 2 * DURATION + 2, timeoutSeconds });
+      await sleep(1000);
+      const during = await L2.run({ url: server.url, plan: profilePlan, connections: C, duration: DURATION });
+      const duringRow = record(row(`profile-flood${tag}`, `GET /auth/profile during a sign-in flood${tag}`, FREE, { connections: C }, during, ceilingRps, `p99 x${(during.latencyMs.p99 / quiet.latencyMs.p99).toFixed(2)} of quiet`));
+      const rejectSpec = { url: server.url, plan: blockedPlan, connections: 10, overallRate: REJECTED_RATE, duration: DURATION };
+      const rejected = await L2.run(rejectSpec);
+      const rejected429 = rejected.byStatus["429"];
+      const rejectedRow = record(
+        row(`rejected-flood${tag}`, `POST /auth/signin, blocked email, during a flood${tag}`, FREE, rejectSpec, rejected, ceilingRps, `${rejected429?.count ?? 0} answered 429, their p99 ${rejected429?.p99 ?? "-"} ms`),
+      );
+      const floodResult = await flood;
+      record(row(`signin-flood${tag}`, `POST /auth/signin, the flood itself${tag}`, FREE, { connections: C }, floodResult, ceilingRps));
+      // Queued hashes would run for many seconds more; nothing after this needs the process.
+      await kill(server);
+
+      variants.push({
+        hashConcurrency: effectiveHc,
+        rows: { fixedRow: fixedRow.id, quietRow: quietRow.id, satRow: satRow.id, duringRow: duringRow.id, rejectedRow: rejectedRow.id },
+        signinPerSecond: round(sat.okRps, 2),
+        signinVsHashBound: round(sat.okRps / hashBound.hashesPerSecond, 3),
+        profileQuietP99: quiet.latencyMs.p99,
+        profileFloodP99: during.latencyMs.p99,
+        floodP99Ratio: round(during.latencyMs.p99 / quiet.latencyMs.p99, 2),
+        rejectedP99: rejected429?.p99 ?? null,
+        rejectedAll429: rejected.ok === 0 && rejected.errors === 0 && (rejected429?.count ?? 0) === rejected.responses,
+      });
+    }
+
+    // ---------------------------------------------------------------- targets
+    const targets: TargetCheck[] = [];
+    targets.push({ id: 1, target: "GET /profile >= 35% of the ceiling", measured: pct(profileRow.vsCeiling), pass: profileRow.vsCeiling >= 0.35 });
+    const refreshErrors = refresh.errors + refresh.non2xx;
+    targets.push({ id: 2, target: "refresh >= 10% of the ceiling, 0 errors", measured: `${pct(refreshRow.vsCeiling)}, ${refreshErrors} errors`, pass: refreshRow.vsCeiling >= 0.1 && refreshErrors === 0 });
+    for (const v of variants) {
+      const tag = variants.length > 1 || HASH_CONCURRENCIES[0] !== null ? ` [HC=${v.hashConcurrency}]` : "";
+      const s = v as { signinVsHashBound: number; signinPerSecond: number; floodP99Ratio: number; profileQuietP99: number; profileFloodP99: number; rejectedP99: number | null; rejectedAll429: boolean };
+      targets.push({ id: 3, target: `sign-in at saturation >= 90% of the hash bound${tag}`, measured: `${s.signinPerSecond}/s = ${pct(s.signinVsHashBound)} of ${round(hashBound.hashesPerSecond, 2)}/s`, pass: s.signinVsHashBound >= 0.9 });
+      targets.push({ id: 4, target: `/profile p99 during a flood < 3x quiet${tag}`, measured: `${s.profileFloodP99} / ${s.profileQuietP99} ms = x${s.floodP99Ratio}`, pass: s.floodP99Ratio < 3 });
+      targets.push({ id: 5, target: `429 p99 < 5 ms during a flood, no hashing${tag}`, measured: `${s.rejectedP99 ?? "-"} ms${s.rejectedAll429 ? "" : " (not all 429)"}`, pass: s.rejectedP99 !== null && s.rejectedP99 < 5 && s.rejectedAll429 });
+    }
+    targets.push({
+      id: 6,
+      target: `RSS after ${MEMORY_TOTAL / 1000}k within 15% of after ${MEMORY_FIRST / 1000}k`,
+      measured: `${memory.rssFirstMiB} -> ${memory.rssTotalMiB} MiB (x${memory.growth})`,
+      pass: memory.growth !== null && memory.growth <= 1.15,
+    });
+
+    const machineAtEnd = machine();
+    console.log("");
+    console.log(formatScenarios(rows));
+    console.log("");
+    console.log(`password-hash bound: ${hashBound.hashesPerSecond.toFixed(2)}/s (bcrypt cost ${hashBound.cost}, ${hashBound.parallel} in parallel, ${hashBound.msPerHash.toFixed(0)} ms each)`);
+    console.log(`memory: RSS ${memory.rssFirstMiB} MiB after ${MEMORY_FIRST} requests, ${memory.rssTotalMiB} MiB after ${MEMORY_TOTAL}: x${memory.growth}`);
+    if (horizontal) console.log(`horizontal (GET /profile, all cores): 1 process ${horizontal.oneProcessRps} req/s, 2 processes ${horizontal.twoProcessesRps} req/s: x${horizontal.growth}`);
+    console.log("");
+    console.log(formatTargets(targets));
+    console.log("");
+    console.log(`machine: ${machineAtEnd.nproc} x ${machineAtEnd.cpuModel}, node ${machineAtEnd.node}, load average at start ${machineAtStart.loadAverage.join(" ")}, at end ${machineAtEnd.loadAverage.join(" ")}`);
+
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = path.join(RESULTS_DIR, `${runId}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          runId,
+          startedAt: startedAt.toISOString(),
+          finishedAt: new Date().toISOString(),
+          command: `npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}`,
+          machine: { ...machineAtEnd, loadAverageAtStart: machineAtStart.loadAverage, loadAverageAtEnd: machineAtEnd.loadAverage },
+          settings: {
+            quick: QUICK,
+            durationSeconds: DURATION,
+            warmupSeconds: WARMUP,
+            connections: CONNECTIONS,
+            pipelining: 1,
+            users: USERS,
+            bcryptCost: config.bcryptCost,
+            hashConcurrency: HASH_CONCURRENCIES.map((hc) => hc ?? os.availableParallelism()),
+            hashMaxQueue: config.hashMaxQueue,
+            serverCpu: SERVER_CPU,
+            loadGeneratorCpu: LOAD_CPU,
+            logLevel: serverEnv.LOG_LEVEL,
+          },
+          ceilingRps: round(ceilingRps),
+          ceilingRuns: [round(ceilingRun1.rps), ...(ceilingRun2 ? [round(ceilingRun2.rps)] : [])],
+          hashBound,
+          scenarios: rows,
+          memory,
+          horizontal,
+          hashConcurrencyVariants: variants,
+          targets,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+    console.log(`results: ${path.relative(process.cwd(), file)}`);
+  } finally {
+    await Promise.allSettled(servers.map((s) => s.stop()));
+    for (const w of workers) w.close();
+    await seeder.cleanup().catch((err: unknown) => log(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`));
+    await seeder.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error("[bench] failed:", err instanceof Error ? err.stack ?? err.message : err);
+    for (const w of workers) w.close();
+    process.exit(1);
+  },
+);
