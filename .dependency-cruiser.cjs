@@ -38,10 +38,19 @@ module.exports = {
     {
       name: "nothing-imports-infrastructure",
       severity: "error",
-      comment: "src/infrastructure is the composition root: it imports everything and nothing in src imports it.",
+      comment:
+        "src/infrastructure is the composition root: it imports everything and nothing in src imports it, " +
+        "except src/index.ts, the package entry point, which only re-exports the library it builds.",
       // adapters have their own rule above; excluding them here avoids reporting the same edge twice
-      from: { path: "^src/", pathNot: "^src/(infrastructure|adapters)/" },
+      from: { path: "^src/", pathNot: ["^src/(infrastructure|adapters)/", "^src/index\\.ts$"] },
       to: { path: "^src/infrastructure/" },
+    },
+    {
+      name: "nothing-imports-the-entry-point",
+      severity: "error",
+      comment: "src/index.ts is for consumers of the package; inside src it would be a way around the rule above.",
+      from: { path: "^src/" },
+      to: { path: "^src/index\\.ts$" },
     },
     {
       name: "src-not-to-test",

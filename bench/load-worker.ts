@@ -48,6 +48,8 @@ function run(spec: LoadSpec): Promise<LoadResult> {
   const state = { exhausted: false };
   const all: number[] = [];
   const byStatus = new Map<number, number[]>();
+  const okPerSecond: number[] = [];
+  const started = performance.now();
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -76,6 +78,7 @@ function run(spec: LoadSpec): Promise<LoadResult> {
           okRps: ok / durationSeconds,
           latencyMs: percentiles(all),
           byStatus: Object.fromEntries([...byStatus].map(([status, samples]) => [String(status), percentiles(samples)])),
+          okPerSecond: Array.from(okPerSecond, (n) => n ?? 0),
           ...(state.exhausted ? { poolExhausted: true } : {}),
         });
       },
@@ -86,6 +89,10 @@ function run(spec: LoadSpec): Promise<LoadResult> {
       let list = byStatus.get(statusCode);
       if (!list) byStatus.set(statusCode, (list = []));
       list.push(responseTime);
+      if (statusCode >= 200 && statusCode < 300) {
+        const second = Math.floor((performance.now() - started) / 1000);
+        okPerSecond[second] = (okPerSecond[second] ?? 0) + 1;
+      }
     });
   });
 }

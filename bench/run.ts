@@ -271,7 +271,7 @@ async function main(): Promise<void> {
       const timeoutSeconds = 120;
 
       const fixedRate = Math.max(1, Math.floor(hashBound.hashesPerSecond * 0.5));
-      const fixedSpec = { url: server.url, plan: signinPlan, connections: Math.min(C, fixedRate), overallRate: fixedRate, duration: Math.max(DURATION, 4), timeoutSeconds };
+      const fixedSpec = { url: server.url, plan: signinPlan, connections: Math.min(C, fixedRate), overallRate: fixedRate, duration: QUICK ? 3 : DURATION, timeoutSeconds };
       const fixed = await timed(server, L1, fixedSpec);
       const fixedRow = record(row(`signin-fixed${tag}`, `POST /auth/signin at ${fixedRate}/s (half the hash bound)${tag}`, FREE, fixedSpec, fixed, ceilingRps));
 
@@ -306,16 +306,22 @@ async function main(): Promise<void> {
         }
       }
 
-      // Saturation: far more sign-ins than the hashes can serve. Then, without a pause (the
-      // queue stays full), the flood goes on while /profile and the blocked email are measured.
-      const sat = await timed(server, L1, { url: server.url, plan: signinPlan, connections: C, duration: DURATION, timeoutSeconds });
-      const satRow = record(
-        row(`signin-saturation${tag}`, `POST /auth/signin, saturation${tag}`, FREE, { connections: C }, sat, ceilingRps, `${sat.ok} signed in (${sat.okRps.toFixed(2)}/s = ${pct(sat.okRps / hashBound.hashesPerSecond)} of the hash bound)`),
-      );
-      const flood = L1.run({ url: server.url, plan: signinPlan, connections: C, duration: 2 * DURATION + 2, timeoutSeconds });
-      await sleep(1000);
+      // One flood: far more sign-ins than the hashes can serve, kept up without a break (a new
+      // autocannon instance would queue behind the abandoned requests of the previous one).
+      // Its first seconds measure sign-in throughput at saturation; then, while it goes on,
+      // /profile and then the blocked email are measured from the other load generator.
+      const satFrom = QUICK ? 1 : 2;
+      const satSeconds = QUICK ? 3 : Math.max(DURATION, 15);
+      const floodSpec = { url: server.url, plan: signinPlan, connections: C, duration: satFrom + satSeconds + 2 * DURATION + 2, timeoutSeconds };
+      const floodStarted = Date.now();
+      const flood = L1.run(floodSpec);
+      await sleep((satFrom + satSeconds) * 1000 - (Date.now() - floodStarted));
+      const duringCpu0 = server.cpuMs();
       const during = await L2.run({ url: server.url, plan: profilePlan, connections: C, duration: DURATION });
-      const duringRow = record(row(`profile-flood${tag}`, `GET /auth/profile during a sign-in flood${tag}`, FREE, { connections: C }, during, ceilingRps, `p99 x${(during.latencyMs.p99 / quiet.latencyMs.p99).toFixed(2)} of quiet`));
+      const duringCpu1 = server.cpuMs();
+      const duringRow = record(
+        row(`profile-flood${tag}`, `GET /auth/profile during a sign-in flood${tag}`, FREE, { connections: C }, during, ceilingRps, `p99 x${(during.latencyMs.p99 / quiet.latencyMs.p99).toFixed(2)} of quiet`),
+      );
       const rejectSpec = { url: server.url, plan: blockedPlan, connections: 10, overallRate: REJECTED_RATE, duration: DURATION };
       const rejected = await L2.run(rejectSpec);
       const rejected429 = rejected.byStatus["429"];
@@ -323,15 +329,24 @@ async function main(): Promise<void> {
         row(`rejected-flood${tag}`, `POST /auth/signin, blocked email, during a flood${tag}`, FREE, rejectSpec, rejected, ceilingRps, `${rejected429?.count ?? 0} answered 429, their p99 ${rejected429?.p99 ?? "-"} ms`),
       );
       const floodResult = await flood;
-      record(row(`signin-flood${tag}`, `POST /auth/signin, the flood itself${tag}`, FREE, { connections: C }, floodResult, ceilingRps));
       // Queued hashes would run for many seconds more; nothing after this needs the process.
       await kill(server);
+      const satCompleted = floodResult.okPerSecond.slice(satFrom, satFrom + satSeconds).reduce((a, b) => a + b, 0);
+      const satRate = satCompleted / satSeconds;
+      const satResult: LoadResult = { ...floodResult, durationSeconds: satSeconds, responses: satCompleted, ok: satCompleted, rps: satRate, okRps: satRate };
+      const satRow = record(
+        row(`signin-saturation${tag}`, `POST /auth/signin, saturation${tag}`, FREE, { connections: C }, satResult, ceilingRps,
+          `${satCompleted} signed in between s${satFrom} and s${satFrom + satSeconds} of the flood = ${pct(satRate / hashBound.hashesPerSecond)} of the hash bound; latencies are the flood's (queueing)`),
+      );
+      const floodCpu = duringCpu0 !== null && duringCpu1 !== null ? round((100 * (duringCpu1 - duringCpu0)) / 1000 / during.durationSeconds) : null;
+      log(`flood: ${floodResult.ok} sign-ins completed, ${floodResult.non2xx} non-2xx, ${floodResult.errors} errors; server at ${floodCpu ?? "-"}% of a core while /profile ran`);
 
       variants.push({
         hashConcurrency: effectiveHc,
         rows: { fixedRow: fixedRow.id, quietRow: quietRow.id, satRow: satRow.id, duringRow: duringRow.id, rejectedRow: rejectedRow.id },
-        signinPerSecond: round(sat.okRps, 2),
-        signinVsHashBound: round(sat.okRps / hashBound.hashesPerSecond, 3),
+        signinPerSecond: round(satRate, 2),
+        signinVsHashBound: round(satRate / hashBound.hashesPerSecond, 3),
+        flood: { connections: C, completed: floodResult.ok, non2xx: floodResult.non2xx, errors: floodResult.errors, okPerSecond: floodResult.okPerSecond, serverCpuPercentDuringProfile: floodCpu },
         profileQuietP99: quiet.latencyMs.p99,
         profileFloodP99: during.latencyMs.p99,
         floodP99Ratio: round(during.latencyMs.p99 / quiet.latencyMs.p99, 2),

@@ -49,6 +49,8 @@ export interface LoadResult {
   /** Every response, measured by the load generator with sub-millisecond resolution. */
   latencyMs: LatencySummary;
   byStatus: Record<string, LatencySummary>;
+  /** 2xx responses received in each second of the run (index 0 = the first second). */
+  okPerSecond: number[];
   /** The refresh plan ran out of fresh tokens (the pool was too small for the rate). */
   poolExhausted?: boolean;
   /**

@@ -46,7 +46,7 @@ import { InMemoryAvatarStorage } from "../adapters/storage/in-memory-avatar.stor
 import type { BuildOptions, DatabaseKind, MailKind, StoreKind } from "./build-options.js";
 import { loadConfig, type Config } from "./config.js";
 import { buildContext, type AppContext } from "./container.js";
-import { serializeError, REDACTED_PATHS } from "./logger.js";
+import { createLogger } from "./logger.js";
 
 /** Environment-style settings, as in process.env or .env: DATABASE_URL, REDIS_URL, SMTP_URL, DATA_DIR, JWT_ACCESS_SECRET... */
 export type EnvLike = Readonly<Record<string, string | undefined>>;
@@ -170,7 +170,7 @@ function isConfig(value: EnvLike | Config): value is Config {
 
 /** Logs go to stderr: a script's or CLI's stdout is its own output. */
 function defaultLogger(level: string): Logger {
-  return pino({ level, base: { service: "hybrid-auth" }, redact: { paths: REDACTED_PATHS, censor: "[REDACTED]" }, serializers: { err: serializeError } }, pino.destination(2));
+  return createLogger(level, pino.destination(2));
 }
 
 /**

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createHybridAuth, type HybridAuth } from "../../src/index.js";
+import { runCli } from "../../src/adapters/cli/cli.js";
 import { createCliHost } from "../../src/infrastructure/cli-host.js";
 import { requirePostgres, requireRedis, TEST_DATABASE_URL, TEST_REDIS_URL } from "../support/services.js";
 import { hybridAuth, type ProcessResult } from "./spawn.js";
@@ -16,6 +17,14 @@ import { hybridAuth, type ProcessResult } from "./spawn.js";
  */
 
 const PASSWORD = "correct horse battery";
+
+/** runCli with the bin's own host, in this process. */
+async function cliInProcess(argv: string[], env: Record<string, string>): Promise<{ status: number; json: Record<string, unknown>; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t), readStdin: async () => null }, createCliHost(env));
+  return { status, json: JSON.parse(out.join("\n")) as Record<string, unknown>, err: err.join("\n") };
+}
 
 function json(r: ProcessResult): Record<string, unknown> {
   try {
@@ -36,7 +45,7 @@ describe("CLI process on PGlite (configuration from ./.env)", function () {
   });
   after(() => rm(cwd, { recursive: true, force: true }));
 
-  it("creates a verified user from stdin and purges it once deactivated; usage errors exit 2", async () => {
+  it("creates a verified user from stdin (exit 0, JSON), refuses a mistyped command (exit 2); then soft-delete and purge on the same PGlite", async () => {
     const [created, wrong] = await Promise.all([
       hybridAuth(["create-user", "ada@example.test", "--name", "Ada Lovelace", "--json"], { cwd, stdin: `${PASSWORD}\n` }),
       hybridAuth(["create-usr", "ada@example.test"], { cwd }),
@@ -48,22 +57,23 @@ describe("CLI process on PGlite (configuration from ./.env)", function () {
     expect(wrong.stdout).to.equal("");
     expect(wrong.stderr).to.include("unknown command create-usr").and.include("hybrid-auth --help");
 
-    // In between, the service itself (embedded, on the same DATA_DIR, while no CLI has it open):
-    // the password came through stdin intact, and the account is deactivated.
-    const service = await createHybridAuth({ config: { DATA_DIR: path.join(cwd, "data"), ACCOUNT_RETENTION_DAYS: "0", BCRYPT_COST: "4" } });
+    // The rest in this process, on the same DATA_DIR (PGlite: one process at a time), through the
+    // host the bin uses: a PGlite open costs a second, a process start several.
+    const env = { DATA_DIR: path.join(cwd, "data"), ACCOUNT_RETENTION_DAYS: "0", BCRYPT_COST: "4" };
+    const service = await createHybridAuth({ config: env });
     try {
       const { user: signedIn } = await service.useCases.signIn.execute({ email: "ada@example.test", password: PASSWORD, meta: { ip: null, userAgent: null } });
-      expect(signedIn.id).to.equal(user.id);
-      await service.useCases.deactivateAccount.execute({ email: "ada@example.test" });
+      expect(signedIn.id, "the password came through stdin intact").to.equal(user.id);
     } finally {
       await service.close();
     }
-
-    // ACCOUNT_RETENTION_DAYS=0 in ./.env: due for the purge at once.
-    const purge = await hybridAuth(["purge", "--json"], { cwd });
-    expect(purge.status, purge.stderr).to.equal(0);
-    expect(json(purge)).to.include({ ok: true, examined: 1, purged: 1, failed: 0 });
-    expect(json(purge).warning, "no REDIS_URL: the server's sessions are out of reach").to.match(/REDIS_URL is not set/);
+    const soft = await cliInProcess(["soft-delete", "ada@example.test", "--json"], env);
+    expect(soft.status, soft.err).to.equal(0);
+    expect(soft.json.purgeAfter, "ACCOUNT_RETENTION_DAYS=0: due at once").to.equal(soft.json.deactivatedAt);
+    const purge = await cliInProcess(["purge", "--json"], env);
+    expect(purge.status, purge.err).to.equal(0);
+    expect(purge.json).to.include({ ok: true, examined: 1, purged: 1, failed: 0 });
+    expect(purge.json.warning, "no REDIS_URL: the server's sessions are out of reach").to.match(/REDIS_URL is not set/);
   });
 });
 
