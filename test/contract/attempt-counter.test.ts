@@ -1,21 +1,12 @@
-import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { InMemoryAttemptCounter } from "../../src/adapters/attempt-counter/in-memory-attempt.counter.js";
 import { RedisAttemptCounter } from "../../src/adapters/attempt-counter/redis-attempt.counter.js";
-import { connectRedis, type RedisConnection } from "../../src/adapters/redis/redis-client.js";
+import { connectRedis } from "../../src/adapters/redis/redis-client.js";
 import { ServiceUnavailableError } from "../../src/domain/errors.js";
 import { EMAIL_LOCKOUT_POLICY } from "../../src/domain/lockout.policy.js";
 import { ManualClock } from "../support/manual-clock.js";
-import { requireRedis, TEST_REDIS_URL } from "../support/services.js";
+import { silentRedisLogger, useRedis } from "../support/redis-fixture.js";
 import { attemptCounterContract } from "./attempt-counter.contract.js";
-
-const silent = { warn() {}, error() {} };
-
-async function deleteKeys(redis: RedisConnection, prefix: string): Promise<void> {
-  for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
-    if (keys.length > 0) await redis.del(keys);
-  }
-}
 
 describe("AttemptCounter contract", () => {
   describe("InMemoryAttemptCounter", () => {
@@ -42,32 +33,18 @@ describe("AttemptCounter contract", () => {
   });
 
   describe("RedisAttemptCounter", () => {
-    const runPrefix = `test:att:${randomUUID().slice(0, 8)}:`;
-    let redis: RedisConnection | undefined;
-    let n = 0;
-
-    before(async function () {
-      await requireRedis(this);
-      redis = await connectRedis(TEST_REDIS_URL, { logger: silent });
-    });
-
-    after(async () => {
-      if (!redis) return;
-      await deleteKeys(redis, runPrefix);
-      await redis.quit();
-    });
+    const redis = useRedis("att");
 
     attemptCounterContract(async () => {
-      const prefix = `${runPrefix}${++n}:`;
-      const client = redis!;
-      return { adapter: new RedisAttemptCounter(client, { prefix }), clock: new ManualClock(), cleanup: () => deleteKeys(client, prefix) };
+      const { client, prefix, cleanup } = redis.scope();
+      return { adapter: new RedisAttemptCounter(client, { prefix }), clock: new ManualClock(), cleanup };
     });
 
     describe("Redis specifics", () => {
       it("gives every key it writes a TTL at least as long as its logical lifetime", async () => {
-        const prefix = `${runPrefix}x${++n}:`;
+        const { client, prefix, cleanup } = redis.scope();
         const clock = new ManualClock();
-        const counter = new RedisAttemptCounter(redis!, { prefix });
+        const counter = new RedisAttemptCounter(client, { prefix });
         const policy = EMAIL_LOCKOUT_POLICY;
         const key = "email:ada@example.com";
         try {
@@ -76,20 +53,19 @@ describe("AttemptCounter contract", () => {
           await counter.reserve(key, policy, clock.now()); // one failure in a fresh window
           await counter.block("ip:10.0.0.1", 60, clock.now());
           const base = `${prefix}{att:${key}}`;
-          const keys: string[] = [];
-          for await (const batch of redis!.scanIterator({ MATCH: `${prefix}*` })) keys.push(...batch);
+          const keys = await redis.keys(prefix);
           expect(keys.sort()).to.deep.equal([`${base}:b`, `${base}:f`, `${base}:n`, `${prefix}{att:ip:10.0.0.1}:b`].sort());
-          for (const k of keys) expect(await redis!.pTTL(k), k).to.be.above(0);
+          for (const k of keys) expect(await client.pTTL(k), k).to.be.above(0);
           // logical lifetimes measured from the current (advanced) clock
-          expect(await redis!.pTTL(`${base}:f`)).to.be.above(policy.windowSeconds * 1000 - 5_000);
-          expect(await redis!.pTTL(`${base}:n`)).to.be.above(policy.escalationMemorySeconds * 1000 - 5_000);
+          expect(await client.pTTL(`${base}:f`)).to.be.above(policy.windowSeconds * 1000 - 5_000);
+          expect(await client.pTTL(`${base}:n`)).to.be.above(policy.escalationMemorySeconds * 1000 - 5_000);
         } finally {
-          await deleteKeys(redis!, prefix);
+          await cleanup();
         }
       });
 
       it("fails fast with ServiceUnavailableError when Redis is unreachable", async () => {
-        const down = await connectRedis("redis://127.0.0.1:1", { logger: silent });
+        const down = await connectRedis("redis://127.0.0.1:1", { logger: silentRedisLogger });
         try {
           const counter = new RedisAttemptCounter(down, { timeoutMs: 500 });
           const started = Date.now();

@@ -1,20 +1,11 @@
-import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { InMemoryOneTimeCodeStore } from "../../src/adapters/one-time-code/in-memory-one-time-code.store.js";
 import { RedisOneTimeCodeStore } from "../../src/adapters/one-time-code/redis-one-time-code.store.js";
-import { connectRedis, type RedisConnection } from "../../src/adapters/redis/redis-client.js";
+import { connectRedis } from "../../src/adapters/redis/redis-client.js";
 import { ServiceUnavailableError } from "../../src/domain/errors.js";
 import { ManualClock } from "../support/manual-clock.js";
-import { requireRedis, TEST_REDIS_URL } from "../support/services.js";
+import { silentRedisLogger, useRedis } from "../support/redis-fixture.js";
 import { oneTimeCodeStoreContract } from "./one-time-code-store.contract.js";
-
-const silent = { warn() {}, error() {} };
-
-async function deleteKeys(redis: RedisConnection, prefix: string): Promise<void> {
-  for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
-    if (keys.length > 0) await redis.del(keys);
-  }
-}
 
 describe("OneTimeCodeStore contract", () => {
   describe("InMemoryOneTimeCodeStore", () => {
@@ -25,37 +16,19 @@ describe("OneTimeCodeStore contract", () => {
   });
 
   describe("RedisOneTimeCodeStore", () => {
-    const runPrefix = `test:otp:${randomUUID().slice(0, 8)}:`;
-    let redis: RedisConnection | undefined;
-    let n = 0;
-
-    before(async function () {
-      await requireRedis(this);
-      redis = await connectRedis(TEST_REDIS_URL, { logger: silent });
-    });
-
-    after(async () => {
-      if (!redis) return;
-      await deleteKeys(redis, runPrefix);
-      await redis.quit();
-    });
+    const redis = useRedis("otp");
 
     oneTimeCodeStoreContract(async () => {
       const clock = new ManualClock();
-      const prefix = `${runPrefix}${++n}:`;
-      const client = redis!;
-      return {
-        adapter: new RedisOneTimeCodeStore(client, clock, { prefix }),
-        clock,
-        cleanup: () => deleteKeys(client, prefix),
-      };
+      const { client, prefix, cleanup } = redis.scope();
+      return { adapter: new RedisOneTimeCodeStore(client, clock, { prefix }), clock, cleanup };
     });
 
     describe("Redis specifics", () => {
       it("gives every key it writes a TTL", async () => {
-        const prefix = `${runPrefix}x${++n}:`;
+        const { client, prefix, cleanup } = redis.scope();
         const clock = new ManualClock();
-        const store = new RedisOneTimeCodeStore(redis!, clock, { prefix });
+        const store = new RedisOneTimeCodeStore(client, clock, { prefix });
         try {
           const input = {
             purpose: "reset-password" as const,
@@ -67,17 +40,16 @@ describe("OneTimeCodeStore contract", () => {
           };
           await store.issue({ ...input, codeHash: "c-1" });
           await store.consume({ ...input, codeHash: "c-wrong", maxAttempts: 5 });
-          const keys: string[] = [];
-          for await (const batch of redis!.scanIterator({ MATCH: `${prefix}*` })) keys.push(...batch);
+          const keys = await redis.keys(prefix);
           expect(keys).to.have.length(3);
-          for (const key of keys) expect(await redis!.pTTL(key), key).to.be.within(1, 3_600_000);
+          for (const key of keys) expect(await client.pTTL(key), key).to.be.within(1, 3_600_000);
         } finally {
-          await deleteKeys(redis!, prefix);
+          await cleanup();
         }
       });
 
       it("fails fast with ServiceUnavailableError when Redis is unreachable", async () => {
-        const down = await connectRedis("redis://127.0.0.1:1", { logger: silent });
+        const down = await connectRedis("redis://127.0.0.1:1", { logger: silentRedisLogger });
         try {
           const clock = new ManualClock();
           const store = new RedisOneTimeCodeStore(down, clock, { timeoutMs: 500 });

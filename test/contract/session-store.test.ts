@@ -1,23 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { ClientClosedError, ErrorReply } from "redis";
-import { connectRedis, withDeadline, type RedisConnection } from "../../src/adapters/redis/redis-client.js";
+import { connectRedis, withDeadline } from "../../src/adapters/redis/redis-client.js";
 import { InMemorySessionStore } from "../../src/adapters/session-store/in-memory-session.store.js";
 import { RedisSessionStore } from "../../src/adapters/session-store/redis-session.store.js";
 import { ServiceUnavailableError } from "../../src/domain/errors.js";
 import type { Session } from "../../src/domain/session.js";
 import { ManualClock } from "../support/manual-clock.js";
-import { requireRedis, TEST_REDIS_URL } from "../support/services.js";
+import { silentRedisLogger, useRedis, type RedisScope } from "../support/redis-fixture.js";
+import { TEST_REDIS_URL } from "../support/services.js";
 import { sessionStoreContract } from "./session-store.contract.js";
-
-const silent = { warn() {}, error() {} };
-
-async function deleteKeys(redis: RedisConnection, prefix: string): Promise<void> {
-  // SCAN is fine in test cleanup; the store itself never scans.
-  for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
-    if (keys.length > 0) await redis.del(keys);
-  }
-}
 
 describe("SessionStore contract", () => {
   describe("InMemorySessionStore", () => {
@@ -28,44 +20,28 @@ describe("SessionStore contract", () => {
   });
 
   describe("RedisSessionStore", () => {
-    const runPrefix = `test:sessions:${randomUUID().slice(0, 8)}:`;
-    let redis: RedisConnection | undefined;
-    let n = 0;
-
-    before(async function () {
-      await requireRedis(this);
-      redis = await connectRedis(TEST_REDIS_URL, { logger: silent });
-    });
-
-    after(async () => {
-      if (!redis) return;
-      await deleteKeys(redis, runPrefix);
-      await redis.quit();
-    });
+    const redis = useRedis("sessions");
 
     sessionStoreContract(async () => {
       const clock = new ManualClock();
-      const prefix = `${runPrefix}${++n}:`;
-      const client = redis!;
-      return {
-        adapter: new RedisSessionStore(client, clock, { prefix }),
-        clock,
-        cleanup: () => deleteKeys(client, prefix),
-      };
+      const { client, prefix, cleanup } = redis.scope();
+      return { adapter: new RedisSessionStore(client, clock, { prefix }), clock, cleanup };
     });
 
     describe("Redis specifics", () => {
+      let scope: RedisScope;
       let prefix: string;
       let clock: ManualClock;
       let store: RedisSessionStore;
 
       beforeEach(() => {
-        prefix = `${runPrefix}x${++n}:`;
+        scope = redis.scope();
+        prefix = scope.prefix;
         clock = new ManualClock();
-        store = new RedisSessionStore(redis!, clock, { prefix });
+        store = new RedisSessionStore(scope.client, clock, { prefix });
       });
 
-      afterEach(() => deleteKeys(redis!, prefix));
+      afterEach(() => scope.cleanup());
 
       function session(idleMs: number): Session {
         const now = clock.now();
@@ -86,7 +62,7 @@ describe("SessionStore contract", () => {
         const s = session(10 * 60_000);
         await store.create(s);
         const key = `${prefix}{s:${s.id}}`;
-        const ttl = await redis!.pTTL(key);
+        const ttl = await redis.client.pTTL(key);
         expect(ttl).to.be.within(10 * 60_000 - 5_000, 10 * 60_000);
 
         clock.advance(60_000);
@@ -98,8 +74,8 @@ describe("SessionStore contract", () => {
           graceMs: 10_000,
           nextExpiresAt: new Date(clock.now().getTime() + 3_600_000),
         });
-        expect(await redis!.pTTL(key)).to.be.within(3_600_000 - 5_000, 3_600_000);
-        expect(await redis!.pTTL(`${key}:old`)).to.be.within(3_600_000 - 5_000, 3_600_000);
+        expect(await redis.client.pTTL(key)).to.be.within(3_600_000 - 5_000, 3_600_000);
+        expect(await redis.client.pTTL(`${key}:old`)).to.be.within(3_600_000 - 5_000, 3_600_000);
       });
 
       it("leaves no key without a TTL", async () => {
@@ -119,22 +95,21 @@ describe("SessionStore contract", () => {
         await store.touch(b.id, clock.now());
         await store.touch("never-created", clock.now());
         await store.listByUser("u1");
-        const keys: string[] = [];
-        for await (const batch of redis!.scanIterator({ MATCH: `${prefix}*` })) keys.push(...batch);
+        const keys = await redis.keys(prefix);
         expect(keys).to.not.be.empty;
-        for (const key of keys) expect(await redis!.pTTL(key), key).to.be.greaterThan(0);
+        for (const key of keys) expect(await redis.client.pTTL(key), key).to.be.greaterThan(0);
       });
 
       it("answers null from the clock's point of view before Redis has evicted the key", async () => {
         const s = session(60_000);
         await store.create(s);
         clock.advance(60_000);
-        expect(await redis!.exists(`${prefix}{s:${s.id}}`)).to.equal(1);
+        expect(await redis.client.exists(`${prefix}{s:${s.id}}`)).to.equal(1);
         expect(await store.get(s.id)).to.equal(null);
       });
 
       it("fails fast with ServiceUnavailableError when Redis is unreachable", async () => {
-        const down = await connectRedis("redis://127.0.0.1:1", { logger: silent });
+        const down = await connectRedis("redis://127.0.0.1:1", { logger: silentRedisLogger });
         try {
           const unreachable = new RedisSessionStore(down, clock, { timeoutMs: 500 });
           const started = Date.now();
@@ -159,7 +134,7 @@ describe("SessionStore contract", () => {
           const ownStore = new RedisSessionStore(own, clock, { prefix });
           const s = session(60_000);
           await ownStore.create(s);
-          await redis!.sendCommand(["CLIENT", "KILL", "ID", String(await own.clientId())]);
+          await redis.client.sendCommand(["CLIENT", "KILL", "ID", String(await own.clientId())]);
           // While it is down a call fails fast as 503, never hangs and never crashes the process.
           const during = await ownStore.get(s.id).catch((e: unknown) => e);
           if (during instanceof Error) expect(during).to.be.instanceOf(ServiceUnavailableError);
@@ -179,7 +154,7 @@ describe("SessionStore contract", () => {
       });
 
       it("fails with ServiceUnavailableError once its client is closed", async () => {
-        const own = await connectRedis(TEST_REDIS_URL, { logger: silent });
+        const own = await connectRedis(TEST_REDIS_URL, { logger: silentRedisLogger });
         const closedStore = new RedisSessionStore(own, clock, { prefix });
         await own.quit();
         const err = await closedStore.get("x").catch((e: unknown) => e);

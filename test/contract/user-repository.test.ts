@@ -5,64 +5,24 @@ import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import pg from "pg";
 import { sql } from "drizzle-orm";
-import {
-  openPglite,
-  openPostgres,
-  runMigrations,
-  type DatabaseHandle,
-} from "../../src/adapters/persistence/drizzle/database.js";
+import { openPglite, openPostgres, runMigrations } from "../../src/adapters/persistence/drizzle/database.js";
 import { DrizzleUserRepository } from "../../src/adapters/persistence/drizzle/drizzle-user.repository.js";
 import { InMemoryUserRepository } from "../../src/adapters/persistence/in-memory-user.repository.js";
-import { ServiceUnavailableError } from "../../src/domain/errors.js";
+import { describeEachDatabase, expectDatabaseUnavailable, UNREACHABLE_DATABASE_URL } from "../support/database-fixture.js";
 import { requirePostgres, TEST_DATABASE_URL } from "../support/services.js";
 import { newUser, userRepositoryContract } from "./user-repository.contract.js";
 
 const noop = async () => {};
-
-// CASCADE so tables that later reference users (identities, audit) do not block the reset.
-async function truncateUsers(handle: DatabaseHandle): Promise<void> {
-  await handle.db.execute(sql`truncate table users cascade`);
-}
 
 describe("UserRepository contract", () => {
   describe("InMemoryUserRepository", () => {
     userRepositoryContract(async () => ({ adapter: new InMemoryUserRepository(), cleanup: noop }));
   });
 
-  describe("DrizzleUserRepository on PGlite (in memory)", () => {
-    let handle: DatabaseHandle;
-
-    before(async () => {
-      handle = await openPglite(null);
-      await runMigrations(handle);
-    });
-
-    after(async () => {
-      await handle?.close();
-    });
-
+  describeEachDatabase("DrizzleUserRepository", (database) => {
     userRepositoryContract(async () => {
-      await truncateUsers(handle);
-      return { adapter: new DrizzleUserRepository(handle.db), cleanup: noop };
-    });
-  });
-
-  describe("DrizzleUserRepository on PostgreSQL", () => {
-    let handle: DatabaseHandle | undefined;
-
-    before(async function () {
-      await requirePostgres(this);
-      handle = await openPostgres(TEST_DATABASE_URL, { max: 4 });
-      await runMigrations(handle);
-    });
-
-    after(async () => {
-      await handle?.close();
-    });
-
-    userRepositoryContract(async () => {
-      await truncateUsers(handle!);
-      return { adapter: new DrizzleUserRepository(handle!.db), cleanup: noop };
+      await database.truncateUsers();
+      return { adapter: new DrizzleUserRepository(database.db), cleanup: noop };
     });
   });
 });
@@ -80,9 +40,7 @@ describe("Drizzle database handles", () => {
       await first.close();
 
       // A closed database is a dependency that is down, not a programming error.
-      for (const call of [() => firstRepo.findById(user.id), () => firstRepo.ping(), () => first.ping()]) {
-        expect(await rejectionOf(call())).to.be.instanceOf(ServiceUnavailableError).and.have.property("dependency", "database");
-      }
+      await expectDatabaseUnavailable([() => firstRepo.findById(user.id), () => firstRepo.ping(), () => first.ping()]);
 
       const second = await openPglite(path.join(dir, "db"));
       try {
@@ -98,14 +56,11 @@ describe("Drizzle database handles", () => {
   });
 
   it("turns an unreachable PostgreSQL into ServiceUnavailableError quickly", async () => {
-    // Port 1 refuses connections, like a database that is down.
-    const handle = await openPostgres("postgres://postgres@127.0.0.1:1/nowhere");
+    const handle = await openPostgres(UNREACHABLE_DATABASE_URL);
     try {
       const repo = new DrizzleUserRepository(handle.db);
       const started = Date.now();
-      for (const call of [() => repo.findByEmail("a@example.com"), () => repo.create(newUser()), () => handle.ping()]) {
-        expect(await rejectionOf(call())).to.be.instanceOf(ServiceUnavailableError).and.have.property("dependency", "database");
-      }
+      await expectDatabaseUnavailable([() => repo.findByEmail("a@example.com"), () => repo.create(newUser()), () => handle.ping()]);
       expect(Date.now() - started).to.be.below(3 * 2500);
     } finally {
       await handle.close();
@@ -172,11 +127,4 @@ describe("Drizzle database handles", () => {
 /** node-postgres returns a QueryResult with `rows`; PGlite's result has the same field. */
 function rowsOf(result: unknown): Array<Record<string, unknown>> {
   return (result as { rows: Array<Record<string, unknown>> }).rows;
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => expect.fail("expected a rejection"),
-    (e: unknown) => e,
-  );
 }

@@ -8,24 +8,18 @@ import {
   PASSWORD,
   codeFor,
   cookiesOf,
+  expectError,
   flushMail,
   registerVerified,
   signInTokens,
-  startTestApp,
   uniqueEmail,
+  useTestApp,
   type Backend,
-  type TestApp,
 } from "../support/http-harness.js";
-import { requirePostgres, requireRedis } from "../support/services.js";
 
 const A = "/api/v1/auth";
 const MIN = 60_000;
 const DAY = 24 * 3600_000;
-
-function expectError(res: { status: number; body: Record<string, unknown> }, status: number, code: string): void {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body).to.include({ success: false, statusCode: status, code });
-}
 
 /** Audit entries are written in the background: polls `read` until `done` holds (or 3 s pass). */
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
@@ -60,17 +54,8 @@ async function deletionTokenFrom(mailer: InMemoryMailer, email: string): Promise
 
 /** Every route of the account lifecycle, its success and its error cases. */
 export function accountRoutesSuite(backend: Backend): void {
-  let app: TestApp;
   const avatars = new FakeAvatarStorage();
-
-  before(async function () {
-    if (backend === "real") {
-      await requirePostgres(this);
-      await requireRedis(this);
-    }
-    app = await startTestApp(backend, { overrides: new Map([[TOKENS.AvatarStorage, avatars]]) });
-  });
-  after(async () => app?.close());
+  const app = useTestApp(backend, { overrides: new Map([[TOKENS.AvatarStorage, avatars]]) });
 
   const bearer = (token: string) => `Bearer ${token}`;
 
@@ -311,19 +296,9 @@ export function accountRoutesSuite(backend: Backend): void {
   });
 
   describe("?token= for old clients", () => {
-    let logged: string[];
-    let logApp: TestApp;
-
-    before(async function () {
-      if (backend === "real") {
-        await requirePostgres(this);
-        await requireRedis(this);
-      }
-      logged = [];
-      const logger = createLogger("debug", { write: (line: string) => void logged.push(line) });
-      logApp = await startTestApp(backend, { logger, overrides: new Map([[TOKENS.AvatarStorage, avatars]]) });
-    });
-    after(async () => logApp?.close());
+    const logged: string[] = [];
+    const logger = createLogger("debug", { write: (line: string) => void logged.push(line) });
+    const logApp = useTestApp(backend, { logger, overrides: new Map([[TOKENS.AvatarStorage, avatars]]) });
 
     it("accepts the token from the query and never writes it to the log", async () => {
       const email = await registerVerified(logApp);

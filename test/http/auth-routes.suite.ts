@@ -4,36 +4,20 @@ import {
   TEST_ORIGIN,
   codeFor,
   cookiesOf,
+  expectError,
   flushMail,
   registerVerified,
   signInTokens,
   uniqueEmail,
+  useTestApp,
   type Backend,
-  type TestApp,
-  startTestApp,
 } from "../support/http-harness.js";
-import { requirePostgres, requireRedis } from "../support/services.js";
 
 const A = "/api/v1/auth";
 
-function expectError(res: { status: number; body: Record<string, unknown> }, status: number, code: string): void {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body).to.include({ success: false, statusCode: status, code });
-  expect(res.body.message).to.be.a("string").and.not.empty;
-}
-
 /** Every route of the foundation issue, its success and each of its error cases. */
 export function authRoutesSuite(backend: Backend): void {
-  let app: TestApp;
-
-  before(async function () {
-    if (backend === "real") {
-      await requirePostgres(this);
-      await requireRedis(this);
-    }
-    app = await startTestApp(backend);
-  });
-  after(async () => app?.close());
+  const app = useTestApp(backend);
 
   describe("POST /signup", () => {
     it("creates an unverified account, mails a 6-digit code and answers 201", async () => {

@@ -3,8 +3,7 @@ import { expect } from "chai";
 import { DrizzleQueryError } from "drizzle-orm";
 import { FastPasswordHasher } from "../../src/adapters/security/fast-password.hasher.js";
 import { createLogger } from "../../src/infrastructure/logger.js";
-import { PASSWORD, codeFor, cookiesOf, startTestApp, uniqueEmail, type Backend, type TestApp } from "../support/http-harness.js";
-import { requirePostgres, requireRedis } from "../support/services.js";
+import { PASSWORD, codeFor, cookiesOf, uniqueEmail, useTestApp, type Backend } from "../support/http-harness.js";
 
 const A = "/api/v1/auth";
 const EXPLODE = "explode-with-a-500";
@@ -34,18 +33,8 @@ class ExplodingHasher extends FastPasswordHasher {
 
 for (const backend of ["memory", "real"] as Backend[]) {
   describe(`Request logs on ${backend === "memory" ? "the in-memory container" : "PostgreSQL + Redis"}`, () => {
-    let app: TestApp;
-    let capture: LogCapture;
-
-    before(async function () {
-      if (backend === "real") {
-        await requirePostgres(this);
-        await requireRedis(this);
-      }
-      capture = new LogCapture();
-      app = await startTestApp(backend, { logger: createLogger("trace", capture), passwordHasher: new ExplodingHasher() });
-    });
-    after(async () => app?.close());
+    const capture = new LogCapture();
+    const app = useTestApp(backend, { logger: createLogger("trace", capture), passwordHasher: new ExplodingHasher() });
 
     it("a full sign-up → verify → sign-in → refresh → logout → reset → delete flow leaves no secret in the logs, one line per request", async () => {
       const secrets: string[] = [];

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
-import { startTestApp, uniqueEmail, type TestApp } from "../support/http-harness.js";
-import { requirePostgres, requireRedis } from "../support/services.js";
+import { requireBackend, startTestApp, uniqueEmail, type TestApp } from "../support/http-harness.js";
 import { expectRateLimited, rateLimitSuite } from "./edge.rate-limits.suite.js";
 
 describe("Rate limits in Redis", () => {
@@ -11,8 +10,7 @@ describe("Rate limits in Redis", () => {
     let a: TestApp;
     let b: TestApp;
     before(async function () {
-      await requirePostgres(this);
-      await requireRedis(this);
+      await requireBackend(this, "real");
       // Same key prefix = same deployment; each instance has its own client and memory.
       const redisPrefix = `test:${randomUUID()}:`;
       const env = { RATE_LIMITS: JSON.stringify({ "forgot-password": { ipPerWindow: 5, accountPerWindow: 3, windowSeconds: 60 } }) };

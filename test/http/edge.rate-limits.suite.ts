@@ -1,8 +1,7 @@
 import { expect } from "chai";
 import type supertest from "supertest";
 import { RATE_LIMITER, type RateLimiter } from "../../src/adapters/http/rate-limits.js";
-import { PASSWORD, codeFor, registerVerified, signInTokens, startTestApp, uniqueEmail, type Backend, type TestApp } from "../support/http-harness.js";
-import { requirePostgres, requireRedis } from "../support/services.js";
+import { PASSWORD, codeFor, registerVerified, requireBackend, signInTokens, startTestApp, uniqueEmail, type Backend, type TestApp } from "../support/http-harness.js";
 
 const A = "/api/v1/auth";
 
@@ -40,10 +39,7 @@ export function rateLimitSuite(backend: Backend): void {
   };
 
   before(async function () {
-    if (backend === "real") {
-      await requirePostgres(this);
-      await requireRedis(this);
-    }
+    await requireBackend(this, backend);
   });
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));

@@ -12,13 +12,13 @@ import {
   PASSWORD,
   cookiesOf,
   registerVerified,
+  requireBackend,
   startTestApp,
   testConfig,
   uniqueEmail,
   type Backend,
   type TestApp,
 } from "../support/http-harness.js";
-import { requirePostgres, requireRedis } from "../support/services.js";
 import { CollectingLogger } from "../support/use-case-harness.js";
 
 const O = "/api/auth";
@@ -60,10 +60,7 @@ export function oauthRoutesSuite(backend: Backend): void {
   const redisPrefix = `test:oauth:${randomUUID()}:`;
 
   before(async function () {
-    if (backend === "real") {
-      await requirePostgres(this);
-      await requireRedis(this);
-    }
+    await requireBackend(this, backend);
     fake = await FakeOAuthProvider.start();
     logger = new CollectingLogger();
     app = await startTestApp(backend, { env: fake.env(), redisPrefix, logger });

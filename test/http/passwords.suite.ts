@@ -8,12 +8,10 @@ import {
   flushMail,
   registerVerified,
   signInTokens,
-  startTestApp,
   uniqueEmail,
+  useTestApp,
   type Backend,
-  type TestApp,
 } from "../support/http-harness.js";
-import { requirePostgres, requireRedis } from "../support/services.js";
 
 const A = "/api/v1/auth";
 const NEW_PASSWORD = "a brand new passphrase";
@@ -41,18 +39,8 @@ function median(xs: number[]): number {
 }
 
 export function passwordsSuite(backend: Backend): void {
-  let app: TestApp;
-  let hasher: CountingHasher;
-
-  before(async function () {
-    if (backend === "real") {
-      await requirePostgres(this);
-      await requireRedis(this);
-    }
-    hasher = new CountingHasher();
-    app = await startTestApp(backend, { passwordHasher: hasher });
-  });
-  after(async () => app?.close());
+  const hasher = new CountingHasher();
+  const app = useTestApp(backend, { passwordHasher: hasher });
 
   async function resetTokenFor(email: string): Promise<{ token: string; res: { headers: Record<string, unknown> } }> {
     await app.request.post(`${A}/forgot-password`).send({ email }).expect(200);

@@ -9,22 +9,18 @@ import { CloudinaryAvatarStorage } from "../../src/adapters/storage/cloudinary-a
 import { FakeCloudinary } from "../support/fake-cloudinary.js";
 import {
   TEST_ORIGIN,
+  expectError,
   registerVerified,
+  requireBackend,
   signInTokens,
   startTestApp,
   type Backend,
   type TestApp,
 } from "../support/http-harness.js";
 import { IMAGES, pngOfSize } from "../support/images.js";
-import { requirePostgres, requireRedis } from "../support/services.js";
 
 const PROFILE = "/api/v1/auth/profile";
 const MiB = 1024 * 1024;
-
-function expectError(res: { status: number; body: Record<string, unknown> }, status: number, code: string): void {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body).to.include({ success: false, statusCode: status, code });
-}
 
 async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 2000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -93,10 +89,7 @@ export function profileRoutesSuite(backend: Backend): void {
   let port: number;
 
   before(async function () {
-    if (backend === "real") {
-      await requirePostgres(this);
-      await requireRedis(this);
-    }
+    await requireBackend(this, backend);
     app = await startTestApp(backend);
     server = http.createServer(app.ctx.app.callback());
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

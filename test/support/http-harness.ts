@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { randomUUID } from "node:crypto";
+import { expect } from "chai";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -8,9 +9,16 @@ import { InMemoryMailer } from "../../src/adapters/mail/in-memory.mailer.js";
 import { loadConfig, type Config } from "../../src/infrastructure/config.js";
 import { buildContext, type AppContext, type BuildOptions } from "../../src/infrastructure/container.js";
 import { ManualClock } from "./manual-clock.js";
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from "./services.js";
+import { requirePostgres, requireRedis, TEST_DATABASE_URL, TEST_REDIS_URL } from "./services.js";
 
 export type Backend = "memory" | "real";
+
+/** For a suite's `before` hook: the real backend needs PostgreSQL and Redis (skipped outside CI when absent). */
+export async function requireBackend(ctx: Mocha.Context, backend: Backend): Promise<void> {
+  if (backend === "memory") return;
+  await requirePostgres(ctx);
+  await requireRedis(ctx);
+}
 
 export const TEST_ORIGIN = "http://localhost:3000";
 
@@ -54,7 +62,9 @@ export interface TestApp {
  * sink to read codes from, and a clock the test can move (starting at the real time, so Redis
  * TTLs computed from it stay sensible).
  */
-export async function startTestApp(backend: Backend, options: BuildOptions & { env?: Record<string, string> } = {}): Promise<TestApp> {
+export type TestAppOptions = BuildOptions & { env?: Record<string, string> };
+
+export async function startTestApp(backend: Backend, options: TestAppOptions = {}): Promise<TestApp> {
   const mailer = new InMemoryMailer();
   const clock = new ManualClock(new Date());
   const ctx = await buildContext(testConfig(options.env), {
@@ -75,6 +85,50 @@ export async function startTestApp(backend: Backend, options: BuildOptions & { e
     clock,
     close: () => ctx.close(),
   };
+}
+
+/**
+ * Call inside a describe block: starts one app for the block in its `before` hook (requiring the
+ * real backend's services) and closes it in its `after` hook. The TestApp returned stands for
+ * that app from the hook on. `options` as a function is read in the hook, after earlier hooks ran.
+ */
+export function useTestApp(backend: Backend, options: TestAppOptions | (() => TestAppOptions) = {}): TestApp {
+  let app: TestApp | undefined;
+  before(async function () {
+    await requireBackend(this, backend);
+    app = await startTestApp(backend, typeof options === "function" ? options() : options);
+  });
+  after(async () => app?.close());
+
+  const started = (): TestApp => {
+    if (!app) throw new Error("the test app is used outside the describe block that started it");
+    return app;
+  };
+  return {
+    get ctx() {
+      return started().ctx;
+    },
+    get http() {
+      return started().http;
+    },
+    get request() {
+      return started().request;
+    },
+    get mailer() {
+      return started().mailer;
+    },
+    get clock() {
+      return started().clock;
+    },
+    close: () => started().close(),
+  };
+}
+
+/** The error envelope every failed request answers with. */
+export function expectError(res: { status: number; body: Record<string, unknown> }, status: number, code: string): void {
+  expect(res.status, JSON.stringify(res.body)).to.equal(status);
+  expect(res.body).to.include({ success: false, statusCode: status, code });
+  expect(res.body.message).to.be.a("string").and.not.empty;
 }
 
 /** Mails go out in the background; let them land before reading. */

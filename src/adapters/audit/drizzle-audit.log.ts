@@ -1,11 +1,12 @@
-import { DrizzleQueryError, desc, eq } from "drizzle-orm";
+import { desc, eq } from "drizzle-orm";
 import type { AuditEntry, AuditEvent, AuditLog } from "../../application/ports/audit-log.port.js";
-import { ServiceUnavailableError } from "../../domain/errors.js";
-import { isConnectionError, type Database } from "../persistence/drizzle/database.js";
+import { queryRunner, type Database } from "../persistence/drizzle/database.js";
 import { auditLog, type AuditLogRow } from "../persistence/drizzle/schema/audit-log.table.js";
 
 /** The audit trail in the application database (table audit_log), on node-postgres or PGlite. */
 export class DrizzleAuditLog implements AuditLog {
+  private readonly run = queryRunner();
+
   constructor(private readonly db: Database) {}
 
   async record(entry: AuditEntry): Promise<void> {
@@ -39,16 +40,6 @@ export class DrizzleAuditLog implements AuditLog {
   async deleteForUser(userId: string): Promise<number> {
     const rows = await this.run(() => this.db.delete(auditLog).where(eq(auditLog.userId, userId)).returning({ id: auditLog.id }));
     return rows.length;
-  }
-
-  private async run<T>(query: () => PromiseLike<T>): Promise<T> {
-    try {
-      return await query();
-    } catch (err) {
-      if (isConnectionError(err)) throw new ServiceUnavailableError("database");
-      // DrizzleQueryError's message embeds the bound parameters (IPs, user agents, details).
-      throw err instanceof DrizzleQueryError && err.cause ? err.cause : err;
-    }
   }
 }
 

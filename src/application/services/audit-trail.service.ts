@@ -29,6 +29,26 @@ export class AuditTrail {
       occurredAt: this.clock.now(),
       details,
     };
-    inBackground(this.logger, `audit:${event}`, () => this.log.record(entry));
+    if (!userId) return inBackground(this.logger, `audit:${event}`, () => this.log.record(entry));
+    // Writes about one user are chained, so `settled(userId)` can wait for all of them.
+    const previous = pendingByUser.get(userId) ?? Promise.resolve();
+    const next = previous.then(() => this.log.record(entry));
+    const tracked = next.catch(() => undefined);
+    pendingByUser.set(userId, tracked);
+    void tracked.then(() => {
+      if (pendingByUser.get(userId) === tracked) pendingByUser.delete(userId);
+    });
+    inBackground(this.logger, `audit:${event}`, () => next);
+  }
+
+  /**
+   * Resolves when every entry recorded so far for the user is written. Erasing a user's trail
+   * waits for it, so a late "sign-in" entry cannot outlive the account it describes.
+   */
+  async settled(userId: string): Promise<void> {
+    await pendingByUser.get(userId);
   }
 }
+
+/** Per process, shared by every AuditTrail instance (tsyringe builds one per consumer). */
+const pendingByUser = new Map<string, Promise<unknown>>();

@@ -1,10 +1,8 @@
 import { inject, injectable } from "tsyringe";
-import type { AuditLog } from "../ports/audit-log.port.js";
-import type { AvatarStorage } from "../ports/avatar-storage.port.js";
 import type { Logger } from "../ports/logger.port.js";
 import type { Clock } from "../ports/security.port.js";
-import type { SessionStore } from "../ports/session-store.port.js";
 import type { UserRepository } from "../ports/user-repository.port.js";
+import { AccountEraser } from "../services/account-eraser.service.js";
 import { AuditTrail } from "../services/audit-trail.service.js";
 import { TOKENS } from "../tokens.js";
 
@@ -28,19 +26,15 @@ export interface PurgeDeletedAccountsOutput {
 
 /**
  * Erases soft-deleted accounts whose retention window has closed. Safe with several instances
- * running it at once: every step before the row delete is idempotent (removing a gone image,
- * revoking no sessions, erasing an empty trail), and the row delete tells exactly one run that
- * it erased the account, so each account is purged, and recorded as purged, once.
- *
- * The row goes last, so a run that fails half-way leaves the account listed for the next run.
+ * running it at once: AccountEraser tells exactly one run that it erased an account, so each
+ * account is purged, and recorded as purged, once; and it deletes the row last, so a run that
+ * fails half-way leaves the account listed for the next run.
  */
 @injectable()
 export class PurgeDeletedAccounts {
   constructor(
     @inject(TOKENS.UserRepository) private readonly users: UserRepository,
-    @inject(TOKENS.SessionStore) private readonly sessions: SessionStore,
-    @inject(TOKENS.AvatarStorage) private readonly avatars: AvatarStorage,
-    @inject(TOKENS.AuditLog) private readonly auditLog: AuditLog,
+    @inject(AccountEraser) private readonly eraser: AccountEraser,
     @inject(AuditTrail) private readonly audit: AuditTrail,
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.Logger) private readonly logger: Logger,
@@ -52,10 +46,7 @@ export class PurgeDeletedAccounts {
     const out: PurgeDeletedAccountsOutput = { examined: due.length, purged: 0, alreadyGone: 0, failed: 0 };
     for (const user of due) {
       try {
-        if (user.avatar) await this.avatars.remove(user.avatar.key);
-        await this.sessions.revokeAllForUser(user.id);
-        await this.auditLog.deleteForUser(user.id);
-        if (await this.users.delete(user.id)) {
+        if ((await this.eraser.erase(user)).erased) {
           out.purged++;
           // userId null: outside the erased trail, so a concurrent run erasing it cannot take this entry too.
           this.audit.record("account-purged", null, null, { userId: user.id, deactivatedAt: user.deactivatedAt?.toISOString() ?? null });

@@ -3,7 +3,7 @@ import path from "node:path";
 import { mkdir } from "node:fs/promises";
 import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
-import { sql } from "drizzle-orm";
+import { DrizzleQueryError, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import { migrate as migrateNodePg } from "drizzle-orm/node-postgres/migrator";
@@ -193,4 +193,38 @@ export function pgErrorOf(err: unknown): { code?: string; constraint?: string } 
     }
   }
   return undefined;
+}
+
+const UNIQUE_VIOLATION = "23505";
+
+/** A unique index whose violation the caller reports as a domain error (an email taken, ...). */
+export interface UniqueViolation {
+  index: string;
+  error: () => Error;
+}
+
+/**
+ * How the Drizzle adapters run a query: a violation of `unique.index` becomes `unique.error()`,
+ * an unreachable or unanswering database ServiceUnavailableError("database"), and anything else
+ * the driver's error without DrizzleQueryError around it, whose message embeds the bound
+ * parameters (password hashes, emails, IPs, user agents) and would copy user data into logs.
+ */
+export function queryRunner(unique?: UniqueViolation): <T>(query: () => PromiseLike<T>) => Promise<T> {
+  return async (query) => {
+    try {
+      return await query();
+    } catch (err) {
+      throw translateError(err, unique);
+    }
+  };
+}
+
+function translateError(err: unknown, unique: UniqueViolation | undefined): unknown {
+  const pgErr = pgErrorOf(err);
+  // PGlite reports the same SQLSTATE and constraint name as node-postgres.
+  if (unique && pgErr?.code === UNIQUE_VIOLATION && (pgErr.constraint === undefined || pgErr.constraint === unique.index)) {
+    return unique.error();
+  }
+  if (isConnectionError(err)) return new ServiceUnavailableError("database");
+  return err instanceof DrizzleQueryError && err.cause ? err.cause : err;
 }

@@ -1,14 +1,15 @@
-import { DrizzleQueryError, and, asc, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import type { IdentityRepository } from "../../../application/ports/identity-repository.port.js";
-import { IdentityTakenError, ServiceUnavailableError } from "../../../domain/errors.js";
+import { IdentityTakenError } from "../../../domain/errors.js";
 import type { Identity, OAuthProvider } from "../../../domain/identity.entity.js";
-import { isConnectionError, pgErrorOf, type Database } from "./database.js";
+import { queryRunner, type Database } from "./database.js";
 import { userIdentities, type UserIdentityRow } from "./schema/user-identities.table.js";
 
 const PROVIDER_SUBJECT_UNIQUE_INDEX = "user_identities_provider_subject_unique";
-const UNIQUE_VIOLATION = "23505";
 
 export class DrizzleIdentityRepository implements IdentityRepository {
+  private readonly run = queryRunner({ index: PROVIDER_SUBJECT_UNIQUE_INDEX, error: () => new IdentityTakenError() });
+
   constructor(private readonly db: Database) {}
 
   async findByProvider(provider: OAuthProvider, providerUserId: string): Promise<Identity | null> {
@@ -57,27 +58,6 @@ export class DrizzleIdentityRepository implements IdentityRepository {
     );
     return rows.length;
   }
-
-  private async run<T>(query: () => PromiseLike<T>): Promise<T> {
-    try {
-      return await query();
-    } catch (err) {
-      throw translate(err);
-    }
-  }
-}
-
-function translate(err: unknown): unknown {
-  const pgErr = pgErrorOf(err);
-  if (
-    pgErr?.code === UNIQUE_VIOLATION &&
-    (pgErr.constraint === undefined || pgErr.constraint === PROVIDER_SUBJECT_UNIQUE_INDEX)
-  ) {
-    return new IdentityTakenError();
-  }
-  if (isConnectionError(err)) return new ServiceUnavailableError("database");
-  // DrizzleQueryError's message embeds bound parameters (emails); the driver error under it does not.
-  return err instanceof DrizzleQueryError && err.cause ? err.cause : err;
 }
 
 function toIdentity(row: UserIdentityRow): Identity {

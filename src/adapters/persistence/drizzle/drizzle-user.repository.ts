@@ -1,12 +1,11 @@
-import { DrizzleQueryError, and, asc, eq, isNotNull, lte, sql } from "drizzle-orm";
+import { and, asc, eq, isNotNull, lte, sql } from "drizzle-orm";
 import type { NewUser, UserChanges, UserRepository } from "../../../application/ports/user-repository.port.js";
-import { EmailTakenError, ServiceUnavailableError } from "../../../domain/errors.js";
+import { EmailTakenError } from "../../../domain/errors.js";
 import type { User } from "../../../domain/user.entity.js";
-import { isConnectionError, pgErrorOf, type Database } from "./database.js";
+import { queryRunner, type Database } from "./database.js";
 import { users, type UserInsertRow, type UserRow } from "./schema/users.table.js";
 
 const EMAIL_UNIQUE_INDEX = "users_email_normalized_unique";
-const UNIQUE_VIOLATION = "23505";
 
 export class DrizzleUserRepository implements UserRepository {
   // The hot reads (every authenticated request, refresh and sign-in) as prepared statements:
@@ -14,6 +13,7 @@ export class DrizzleUserRepository implements UserRepository {
   // quarters of a lookup's CPU), and PostgreSQL parses them once per pooled connection.
   private readonly byId;
   private readonly byEmail;
+  private readonly run = queryRunner({ index: EMAIL_UNIQUE_INDEX, error: () => new EmailTakenError() });
 
   constructor(private readonly db: Database) {
     this.byId = db.select().from(users).where(eq(users.id, sql.placeholder("id"))).limit(1).prepare("users_find_by_id");
@@ -63,26 +63,6 @@ export class DrizzleUserRepository implements UserRepository {
   async ping(): Promise<void> {
     await this.run(() => this.db.execute(sql`select 1`));
   }
-
-  private async run<T>(query: () => PromiseLike<T>): Promise<T> {
-    try {
-      return await query();
-    } catch (err) {
-      throw translate(err);
-    }
-  }
-}
-
-function translate(err: unknown): unknown {
-  const pgErr = pgErrorOf(err);
-  // PGlite reports the same SQLSTATE and constraint name as node-postgres.
-  if (pgErr?.code === UNIQUE_VIOLATION && (pgErr.constraint === undefined || pgErr.constraint === EMAIL_UNIQUE_INDEX)) {
-    return new EmailTakenError();
-  }
-  if (isConnectionError(err)) return new ServiceUnavailableError("database");
-  // DrizzleQueryError's message embeds the bound parameters (password hashes, emails); the
-  // driver error under it says what went wrong without copying user data into logs.
-  return err instanceof DrizzleQueryError && err.cause ? err.cause : err;
 }
 
 function toUser(row: UserRow): User {
