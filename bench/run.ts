@@ -44,8 +44,8 @@ const WARMUP = QUICK ? 1 : 3;
 const CONNECTIONS = 100;
 const USERS = Number(value("users") ?? 200);
 const HASH_CONCURRENCIES: Array<number | null> = value("hash-concurrency")?.split(",").map(Number) ?? [null];
-const MEMORY_FIRST = QUICK ? 2_000 : 20_000;
-const MEMORY_TOTAL = QUICK ? 20_000 : 200_000;
+const MEMORY_FIRST = QUICK ? 1_000 : 20_000;
+const MEMORY_TOTAL = QUICK ? 10_000 : 200_000;
 /** Blocked-email requests per second sent while a sign-in flood runs (their p99 is target 5). */
 const REJECTED_RATE = 200;
 
@@ -126,7 +126,8 @@ async function ensureDatabase(url: string): Promise<void> {
 
 // ---------------------------------------------------------------- helpers
 
-const log = (msg: string) => console.log(`[bench] ${msg}`);
+const t0 = Date.now();
+const log = (msg: string) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
 const logFile = (name: string) => path.join(dataDir, `${name}.log`);
 
 function hybridAuth(name: string, cpus: string | null, extra: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
@@ -188,14 +189,15 @@ async function main(): Promise<void> {
     // Idle servers cost nothing, so start them all at once: start-up (tsx) is the slow part.
     const hcFirst = HASH_CONCURRENCIES[0] ?? null;
     const hcEnv = (hc: number | null): NodeJS.ProcessEnv => (hc === null ? {} : { HASH_CONCURRENCY: String(hc) });
-    const [ceiling, pinned, memoryServer, free, second] = await Promise.all([
+    // "spare" serves the memory run first (it must not have served anything before), then the
+    // horizontal run as the second process.
+    const [ceiling, pinned, free, spare] = await Promise.all([
       ceilingServer(),
       hybridAuth("hybrid-auth-pinned", SERVER_CPU),
-      hybridAuth("hybrid-auth-memory", SERVER_CPU),
       hybridAuth(`hybrid-auth-free-hc${hcFirst ?? "default"}`, null, hcEnv(hcFirst)),
-      hybridAuth("hybrid-auth-second", null),
+      hybridAuth("hybrid-auth-spare", null),
     ]);
-    servers.push(ceiling, pinned, memoryServer, free, second);
+    servers.push(ceiling, pinned, free, spare);
     log("servers ready");
 
     const C = CONNECTIONS;
@@ -232,14 +234,13 @@ async function main(): Promise<void> {
     );
     await Promise.all([ceiling.stop(), pinned.stop()]);
 
-    // --- memory: a fresh process, RSS after 20k and after 200k authenticated requests
-    const mem1 = await L1.run({ url: memoryServer.url, plan: profilePlan, connections: C, amount: MEMORY_FIRST });
+    // --- memory: a process that has served nothing yet, RSS after 20k and after 200k authenticated requests
+    const mem1 = await L1.run({ url: spare.url, plan: profilePlan, connections: C, amount: MEMORY_FIRST });
     await sleep(500);
-    const rssFirst = memoryServer.rssBytes();
-    const mem2 = await L1.run({ url: memoryServer.url, plan: profilePlan, connections: C, amount: MEMORY_TOTAL - MEMORY_FIRST });
+    const rssFirst = spare.rssBytes();
+    const mem2 = await L1.run({ url: spare.url, plan: profilePlan, connections: C, amount: MEMORY_TOTAL - MEMORY_FIRST });
     await sleep(500);
-    const rssTotal = memoryServer.rssBytes();
-    await memoryServer.stop();
+    const rssTotal = spare.rssBytes();
     const memory = {
       requestsFirst: MEMORY_FIRST,
       requestsTotal: MEMORY_TOTAL,
@@ -252,7 +253,7 @@ async function main(): Promise<void> {
     log(`memory: RSS ${memory.rssFirstMiB} MiB after ${MEMORY_FIRST} requests, ${memory.rssTotalMiB} MiB after ${MEMORY_TOTAL} (x${memory.growth})`);
 
     // --- the password-hash bound, outside any server, all cores
-    const hashBound: HashBound = await measureHashBound(config.bcryptCost, os.availableParallelism(), QUICK ? 3 : 6);
+    const hashBound: HashBound = await measureHashBound(config.bcryptCost, os.availableParallelism(), QUICK ? 2 : 6);
     log(`hash bound: ${hashBound.hashesPerSecond.toFixed(2)} bcrypt(${hashBound.cost}) comparisons/s with ${hashBound.parallel} in parallel (${hashBound.msPerHash.toFixed(0)} ms each)`);
 
     // --- sign-in and everything around it: the server may use every core (hashing needs them)
@@ -281,12 +282,11 @@ async function main(): Promise<void> {
       if (i === 0) {
         // Horizontal: two processes on one PostgreSQL and one Redis, one load generator each.
         const half = Math.floor(C / 2);
-        await L2.run({ url: second.url, plan: profilePlan, connections: half, duration: WARMUP });
         const [a, b] = await Promise.all([
           L1.run({ url: server.url, plan: profilePlan, connections: half, duration: DURATION }),
-          L2.run({ url: second.url, plan: profilePlan, connections: half, duration: DURATION }),
+          L2.run({ url: spare.url, plan: profilePlan, connections: half, duration: DURATION }),
         ]);
-        await second.stop();
+        await spare.stop();
         const sum = a.rps + b.rps;
         horizontal = {
           endpoint: "GET /api/v1/auth/profile",
@@ -312,7 +312,7 @@ async function main(): Promise<void> {
       // /profile and then the blocked email are measured from the other load generator.
       const satFrom = QUICK ? 1 : 2;
       const satSeconds = QUICK ? 3 : Math.max(DURATION, 15);
-      const floodSpec = { url: server.url, plan: signinPlan, connections: C, duration: satFrom + satSeconds + 2 * DURATION + 2, timeoutSeconds };
+      const floodSpec = { url: server.url, plan: signinPlan, connections: C, duration: satFrom + satSeconds + 2 * DURATION + 1, timeoutSeconds };
       const floodStarted = Date.now();
       const flood = L1.run(floodSpec);
       await sleep((satFrom + satSeconds) * 1000 - (Date.now() - floodStarted));
@@ -322,7 +322,7 @@ async function main(): Promise<void> {
       const duringRow = record(
         row(`profile-flood${tag}`, `GET /auth/profile during a sign-in flood${tag}`, FREE, { connections: C }, during, ceilingRps, `p99 x${(during.latencyMs.p99 / quiet.latencyMs.p99).toFixed(2)} of quiet`),
       );
-      const rejectSpec = { url: server.url, plan: blockedPlan, connections: 10, overallRate: REJECTED_RATE, duration: DURATION };
+      const rejectSpec = { url: server.url, plan: blockedPlan, connections: 10, overallRate: REJECTED_RATE, paced: true, duration: DURATION };
       const rejected = await L2.run(rejectSpec);
       const rejected429 = rejected.byStatus["429"];
       const rejectedRow = record(

@@ -24,6 +24,13 @@ export interface LoadSpec {
   amount?: number;
   /** Requests per second over all connections (autocannon's overallRate); unset = as fast as possible. */
   overallRate?: number;
+  /**
+   * Send at overallRate with evenly spaced start times (an open-loop client over `connections`
+   * keep-alive sockets) instead of autocannon, whose rate limit sends each connection's share
+   * of a second back to back. Latency runs from the send, waiting for a free socket included.
+   * For latency targets at a modest rate.
+   */
+  paced?: boolean;
   timeoutSeconds?: number;
 }
 
