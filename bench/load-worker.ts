@@ -11,7 +11,13 @@ const JSON_HEADERS = { "content-type": "application/json", "x-auth-mode": "token
 /** Shaped like a refresh token, names no session: answered 401 without touching a real one. */
 const SPENT_REFRESH_TOKEN = `00000000-0000-4000-8000-000000000000.${"x".repeat(43)}`;
 
-function requestsFor(plan: RequestPlan, state: { exhausted: boolean }): AutocannonRequest[] {
+interface PlanState {
+  exhausted: boolean;
+  /** Called once when a one-use pool runs out: the run stops instead of sending spent tokens. */
+  onExhausted?: () => void;
+}
+
+function requestsFor(plan: RequestPlan, state: PlanState): AutocannonRequest[] {
   switch (plan.kind) {
     case "get":
       return [{ method: "GET", path: plan.path }];
@@ -29,7 +35,10 @@ function requestsFor(plan: RequestPlan, state: { exhausted: boolean }): Autocann
           headers: JSON_HEADERS,
           setupRequest: (req) => {
             const token = plan.tokens[i++];
-            if (token === undefined) state.exhausted = true;
+            if (token === undefined && !state.exhausted) {
+              state.exhausted = true;
+              state.onExhausted?.();
+            }
             return { ...req, body: JSON.stringify({ refreshToken: token ?? SPENT_REFRESH_TOKEN }) };
           },
         },
@@ -47,7 +56,7 @@ function requestsFor(plan: RequestPlan, state: { exhausted: boolean }): Autocann
 }
 
 function run(spec: LoadSpec): Promise<LoadResult> {
-  const state = { exhausted: false };
+  const state: PlanState = { exhausted: false };
   const all: number[] = [];
   const byStatus = new Map<number, number[]>();
   const okPerSecond: number[] = [];
@@ -85,6 +94,7 @@ function run(spec: LoadSpec): Promise<LoadResult> {
         });
       },
     );
+    state.onExhausted = () => instance.stop();
     // autocannon's own histogram has 1 ms resolution and mixes statuses; keep the raw times.
     instance.on("response", (_client, statusCode, _bytes, responseTime) => {
       all.push(responseTime);

@@ -41,10 +41,13 @@ if (flag("help")) {
 const QUICK = flag("quick");
 const DURATION = Number(value("duration") ?? (QUICK ? 2 : 10));
 const WARMUP = QUICK ? 1 : 3;
+/** The ceiling and the throughput scenarios run in interleaved rounds; the median round counts. */
+const ROUNDS = QUICK ? 1 : 3;
+const ROUND_SECONDS = QUICK ? DURATION : Math.max(3, Math.round(DURATION / 2));
 const CONNECTIONS = 100;
 const USERS = Number(value("users") ?? 200);
 const HASH_CONCURRENCIES: Array<number | null> = value("hash-concurrency")?.split(",").map(Number) ?? [null];
-const MEMORY_FIRST = QUICK ? 1_000 : 20_000;
+const MEMORY_FIRST = QUICK ? 2_000 : 20_000;
 const MEMORY_TOTAL = QUICK ? 10_000 : 200_000;
 /** Blocked-email requests per second sent while a sign-in flood runs (their p99 is target 5). */
 const REJECTED_RATE = 200;
@@ -141,6 +144,11 @@ function ceilingServer(): Promise<ServerProcess> {
 const workers = [new LoadWorker(LOAD_CPU), new LoadWorker(LOAD_CPU)] as const;
 const [L1, L2] = workers;
 
+/** The run with the median req/s (the lower middle one for an even count). */
+function medianRun(list: LoadResult[]): LoadResult {
+  return [...list].sort((a, b) => a.rps - b.rps)[Math.floor((list.length - 1) / 2)]!;
+}
+
 /** One run, with the server's CPU time over it. */
 async function timed(server: ServerProcess, worker: LoadWorker, spec: LoadSpec): Promise<LoadResult> {
   const before = server.cpuMs();
@@ -163,8 +171,9 @@ async function measure(server: ServerProcess, worker: LoadWorker, spec: LoadSpec
 
 const rows: ScenarioRow[] = [];
 let ceilingRps = 0;
-function record(r: ScenarioRow): ScenarioRow {
-  rows.push(r);
+/** Appends (or inserts at `at`, for a figure computed after the ones that follow it) and logs. */
+function record(r: ScenarioRow, at = rows.length): ScenarioRow {
+  rows.splice(at, 0, r);
   const extra = r.note ? `  (${r.note})` : "";
   log(`${r.title}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}${extra}`);
   return r;
@@ -204,53 +213,80 @@ async function main(): Promise<void> {
     const profileTokens = (await seeder.mintSessions(USERS * (QUICK ? 2 : 5))).map((t) => t.accessToken);
     const profilePlan: RequestPlan = { kind: "bearer", path: `${AUTH}/profile`, tokens: profileTokens };
 
-    // --- ceiling and the throughput scenarios: server on cpu 0, load generator on cpu 1
-    const ceilingRun1 = await measure(ceiling, L1, { url: ceiling.url, plan: { kind: "get", path: "/" }, connections: C, duration: DURATION });
-    ceilingRps = ceilingRun1.rps;
-    record(row("ceiling", "bare Koa {hello:world} (ceiling)", PINNED, { connections: C }, ceilingRun1, ceilingRps));
-
-    const health = await measure(pinned, L1, { url: pinned.url, plan: { kind: "get", path: "/api/v1/health" }, connections: C, duration: DURATION });
-    const profile = await measure(pinned, L1, { url: pinned.url, plan: profilePlan, connections: C, duration: DURATION });
-
-    // Refresh: every request presents a token never used before. The warm-up's rate sizes the pool.
+    // --- ceiling and the throughput scenarios: server on cpu 0, load generator on cpu 1. In
+    // ROUNDS interleaved rounds (ceiling, health, profile, refresh, again): the machine's
+    // background load drifts, and a ratio of figures taken minutes apart would measure the drift.
+    const getPlan = (path: string): RequestPlan => ({ kind: "get", path });
+    const refreshPath = `${AUTH}/refresh-token`;
+    await L1.run({ url: ceiling.url, plan: getPlan("/"), connections: C, duration: WARMUP });
+    await L1.run({ url: pinned.url, plan: getPlan("/api/v1/health"), connections: C, duration: WARMUP });
+    await L1.run({ url: pinned.url, plan: profilePlan, connections: C, duration: WARMUP });
+    // Refresh: every request presents a token never used before; the warm-up's rate sizes the pools.
     const warmTokens = (await seeder.mintSessions(QUICK ? 1_500 : 5_000)).map((t) => t.refreshToken);
-    const warm = await L1.run({ url: pinned.url, plan: { kind: "refresh", path: `${AUTH}/refresh-token`, tokens: warmTokens }, connections: C, amount: warmTokens.length - 200 });
-    const poolSize = Math.ceil(warm.rps * DURATION * 1.6) + 1_000;
-    const refreshTokens = (await seeder.mintSessions(poolSize)).map((t) => t.refreshToken);
-    const refresh = await timed(pinned, L1, { url: pinned.url, plan: { kind: "refresh", path: `${AUTH}/refresh-token`, tokens: refreshTokens }, connections: C, duration: DURATION });
-
-    let ceilingRun2: LoadResult | null = null;
-    if (!QUICK) {
-      // Measured again after the others and averaged: the machine's background load drifts.
-      ceilingRun2 = await measure(ceiling, L1, { url: ceiling.url, plan: { kind: "get", path: "/" }, connections: C, duration: DURATION });
-      ceilingRps = (ceilingRun1.rps + ceilingRun2.rps) / 2;
-      rows[0] = row("ceiling", "bare Koa {hello:world} (ceiling)", PINNED, { connections: C }, ceilingRun1, ceilingRps, `second run ${round(ceilingRun2.rps)} req/s; ratios use the mean ${round(ceilingRps)}`);
-      log(`ceiling again: ${ceilingRun2.rps.toFixed(0)} req/s; mean ${ceilingRps.toFixed(0)}`);
+    const warm = await L1.run({ url: pinned.url, plan: { kind: "refresh", path: refreshPath, tokens: warmTokens }, connections: C, amount: warmTokens.length - 200 });
+    let refreshRate = warm.rps;
+    const runs = { ceiling: [] as LoadResult[], health: [] as LoadResult[], profile: [] as LoadResult[], refresh: [] as LoadResult[] };
+    let refreshPool = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      runs.ceiling.push(await timed(ceiling, L1, { url: ceiling.url, plan: getPlan("/"), connections: C, duration: ROUND_SECONDS }));
+      runs.health.push(await timed(pinned, L1, { url: pinned.url, plan: getPlan("/api/v1/health"), connections: C, duration: ROUND_SECONDS }));
+      runs.profile.push(await timed(pinned, L1, { url: pinned.url, plan: profilePlan, connections: C, duration: ROUND_SECONDS }));
+      const pool = (await seeder.mintSessions(Math.ceil(refreshRate * ROUND_SECONDS * 2.5) + 2_000)).map((t) => t.refreshToken);
+      refreshPool += pool.length;
+      const r = await timed(pinned, L1, { url: pinned.url, plan: { kind: "refresh", path: refreshPath, tokens: pool }, connections: C, duration: ROUND_SECONDS });
+      refreshRate = Math.max(refreshRate, r.rps);
+      runs.refresh.push(r);
+      log(`round ${round + 1}/${ROUNDS}: ceiling ${runs.ceiling[round]!.rps.toFixed(0)}, health ${runs.health[round]!.rps.toFixed(0)}, profile ${runs.profile[round]!.rps.toFixed(0)}, refresh ${r.rps.toFixed(0)} req/s`);
     }
-    record(row("health", "GET /api/v1/health", PINNED, { connections: C }, health, ceilingRps));
-    const profileRow = record(row("profile", "GET /auth/profile (bearer, 200 users)", PINNED, { connections: C }, profile, ceilingRps, `${profileTokens.length} sessions`));
+    const ceilingRun = medianRun(runs.ceiling);
+    const health = medianRun(runs.health);
+    const profile = medianRun(runs.profile);
+    const refresh = medianRun(runs.refresh);
+    ceilingRps = ceilingRun.rps;
+    const roundsNote = (list: LoadResult[]) => (ROUNDS > 1 ? `median of ${ROUNDS} rounds: ${list.map((r) => round(r.rps, 0)).join(" / ")} req/s` : "");
+    const joinNotes = (...notes: string[]) => notes.filter(Boolean).join("; ");
+    record(row("ceiling", "bare Koa {hello:world} (ceiling)", PINNED, { connections: C }, ceilingRun, ceilingRps, roundsNote(runs.ceiling)));
+    record(row("health", "GET /api/v1/health", PINNED, { connections: C }, health, ceilingRps, roundsNote(runs.health)));
+    const profileRow = record(row("profile", "GET /auth/profile (bearer, 200 users)", PINNED, { connections: C }, profile, ceilingRps, joinNotes(`${profileTokens.length} sessions`, roundsNote(runs.profile))));
+    const refreshExhausted = runs.refresh.some((r) => r.poolExhausted);
     const refreshRow = record(
-      row("refresh", "POST /auth/refresh-token (fresh token each)", PINNED, { connections: C }, refresh, ceilingRps, refresh.poolExhausted ? "token pool ran out: 401s are re-used tokens" : `${refreshTokens.length} fresh tokens`),
+      row("refresh", "POST /auth/refresh-token (fresh token each)", PINNED, { connections: C }, refresh, ceilingRps,
+        joinNotes(refreshExhausted ? "a token pool ran out: its 401s are re-used tokens" : `${refreshPool} fresh tokens`, roundsNote(runs.refresh))),
     );
     await Promise.all([ceiling.stop(), pinned.stop()]);
 
-    // --- memory: a process that has served nothing yet, RSS after 20k and after 200k authenticated requests
-    const mem1 = await L1.run({ url: spare.url, plan: profilePlan, connections: C, amount: MEMORY_FIRST });
-    await sleep(500);
-    const rssFirst = spare.rssBytes();
-    const mem2 = await L1.run({ url: spare.url, plan: profilePlan, connections: C, amount: MEMORY_TOTAL - MEMORY_FIRST });
-    await sleep(500);
-    const rssTotal = spare.rssBytes();
+    // --- memory: a process that has served nothing yet, RSS after 20k and after 200k authenticated
+    // requests, sampled after every 20k so a plateau (heap sizing) and a leak (steady growth)
+    // can be told apart.
+    const chunk = MEMORY_FIRST;
+    // Meanwhile (RSS does not mind sharing the cores) warm up the process the sign-in scenarios
+    // use, so its first figures are not those of cold JIT code and empty connection pools.
+    const warming = L2.run({ url: free.url, plan: profilePlan, connections: C, duration: QUICK ? 5 : 15 });
+    const rssTrail: Array<{ requests: number; rssMiB: number | null }> = [];
+    let memNon2xx = 0;
+    let memErrors = 0;
+    for (let served = 0; served < MEMORY_TOTAL; served += chunk) {
+      const r = await L1.run({ url: spare.url, plan: profilePlan, connections: C, amount: chunk });
+      memNon2xx += r.non2xx;
+      memErrors += r.errors;
+      await sleep(200);
+      const rss = spare.rssBytes();
+      rssTrail.push({ requests: served + chunk, rssMiB: rss === null ? null : round(rss / 2 ** 20) });
+    }
+    await warming;
+    const rssFirstMiB = rssTrail[0]?.rssMiB ?? null;
+    const rssTotalMiB = rssTrail[rssTrail.length - 1]?.rssMiB ?? null;
     const memory = {
       requestsFirst: MEMORY_FIRST,
       requestsTotal: MEMORY_TOTAL,
-      rssFirstMiB: rssFirst === null ? null : round(rssFirst / 2 ** 20),
-      rssTotalMiB: rssTotal === null ? null : round(rssTotal / 2 ** 20),
-      growth: rssFirst && rssTotal ? round(rssTotal / rssFirst, 3) : null,
-      non2xx: mem1.non2xx + mem2.non2xx,
-      errors: mem1.errors + mem2.errors,
+      rssFirstMiB,
+      rssTotalMiB,
+      growth: rssFirstMiB && rssTotalMiB ? round(rssTotalMiB / rssFirstMiB, 3) : null,
+      rssTrail,
+      non2xx: memNon2xx,
+      errors: memErrors,
     };
-    log(`memory: RSS ${memory.rssFirstMiB} MiB after ${MEMORY_FIRST} requests, ${memory.rssTotalMiB} MiB after ${MEMORY_TOTAL} (x${memory.growth})`);
+    log(`memory: RSS ${memory.rssFirstMiB} MiB after ${MEMORY_FIRST} requests, ${memory.rssTotalMiB} MiB after ${MEMORY_TOTAL} (x${memory.growth}); every ${chunk}: ${rssTrail.map((t) => t.rssMiB).join(" ")}`);
 
     // --- the password-hash bound, outside any server, all cores
     const hashBound: HashBound = await measureHashBound(config.bcryptCost, os.availableParallelism(), QUICK ? 2 : 6);
@@ -313,6 +349,7 @@ async function main(): Promise<void> {
       const satFrom = QUICK ? 1 : 2;
       const satSeconds = QUICK ? 3 : Math.max(DURATION, 15);
       const floodSpec = { url: server.url, plan: signinPlan, connections: C, duration: satFrom + satSeconds + 2 * DURATION + 1, timeoutSeconds };
+      const satAt = rows.length;
       const floodStarted = Date.now();
       const flood = L1.run(floodSpec);
       await sleep((satFrom + satSeconds) * 1000 - (Date.now() - floodStarted));
@@ -337,6 +374,7 @@ async function main(): Promise<void> {
       const satRow = record(
         row(`signin-saturation${tag}`, `POST /auth/signin, saturation${tag}`, FREE, { connections: C }, satResult, ceilingRps,
           `${satCompleted} signed in between s${satFrom} and s${satFrom + satSeconds} of the flood = ${pct(satRate / hashBound.hashesPerSecond)} of the hash bound; latencies are the flood's (queueing)`),
+        satAt,
       );
       const floodCpu = duringCpu0 !== null && duringCpu1 !== null ? round((100 * (duringCpu1 - duringCpu0)) / 1000 / during.durationSeconds) : null;
       log(`flood: ${floodResult.ok} sign-ins completed, ${floodResult.non2xx} non-2xx, ${floodResult.errors} errors; server at ${floodCpu ?? "-"}% of a core while /profile ran`);
@@ -379,7 +417,7 @@ async function main(): Promise<void> {
     console.log(formatScenarios(rows));
     console.log("");
     console.log(`password-hash bound: ${hashBound.hashesPerSecond.toFixed(2)}/s (bcrypt cost ${hashBound.cost}, ${hashBound.parallel} in parallel, ${hashBound.msPerHash.toFixed(0)} ms each)`);
-    console.log(`memory: RSS ${memory.rssFirstMiB} MiB after ${MEMORY_FIRST} requests, ${memory.rssTotalMiB} MiB after ${MEMORY_TOTAL}: x${memory.growth}`);
+    console.log(`memory: RSS ${memory.rssFirstMiB} MiB after ${MEMORY_FIRST} requests, ${memory.rssTotalMiB} MiB after ${MEMORY_TOTAL}: x${memory.growth} (MiB every ${chunk}: ${rssTrail.map((t) => t.rssMiB).join(" ")})`);
     if (horizontal) console.log(`horizontal (GET /profile, all cores): 1 process ${horizontal.oneProcessRps} req/s, 2 processes ${horizontal.twoProcessesRps} req/s: x${horizontal.growth}`);
     console.log("");
     console.log(formatTargets(targets));
@@ -401,6 +439,8 @@ async function main(): Promise<void> {
             quick: QUICK,
             durationSeconds: DURATION,
             warmupSeconds: WARMUP,
+            rounds: ROUNDS,
+            roundSeconds: ROUND_SECONDS,
             connections: CONNECTIONS,
             pipelining: 1,
             users: USERS,
@@ -412,7 +452,7 @@ async function main(): Promise<void> {
             logLevel: serverEnv.LOG_LEVEL,
           },
           ceilingRps: round(ceilingRps),
-          ceilingRuns: [round(ceilingRun1.rps), ...(ceilingRun2 ? [round(ceilingRun2.rps)] : [])],
+          rounds: Object.fromEntries(Object.entries(runs).map(([k, list]) => [k, list.map((r) => ({ rps: round(r.rps), p50: r.latencyMs.p50, p99: r.latencyMs.p99, non2xx: r.non2xx, errors: r.errors, cpuUsPerResponse: r.serverCpu?.usPerResponse ?? null }))])),
           hashBound,
           scenarios: rows,
           memory,
