@@ -289,7 +289,10 @@ async function main(): Promise<void> {
     log(`memory: RSS ${memory.rssFirstMiB} MiB after ${MEMORY_FIRST} requests, ${memory.rssTotalMiB} MiB after ${MEMORY_TOTAL} (x${memory.growth}); every ${chunk}: ${rssTrail.map((t) => t.rssMiB).join(" ")}`);
 
     // --- the password-hash bound, outside any server, all cores
-    const hashBound: HashBound = await measureHashBound(config.bcryptCost, os.availableParallelism(), QUICK ? 2 : 6);
+    // Measured again after the sign-in scenarios (full runs) and the higher one kept: a burst of
+    // someone else's work on this machine during the few seconds of one measurement halves it.
+    const hashBounds: HashBound[] = [await measureHashBound(config.bcryptCost, os.availableParallelism(), QUICK ? 2 : 6)];
+    let hashBound = hashBounds[0]!;
     log(`hash bound: ${hashBound.hashesPerSecond.toFixed(2)} bcrypt(${hashBound.cost}) comparisons/s with ${hashBound.parallel} in parallel (${hashBound.msPerHash.toFixed(0)} ms each)`);
 
     // --- sign-in and everything around it: the server may use every core (hashing needs them)
@@ -373,7 +376,7 @@ async function main(): Promise<void> {
       const satResult: LoadResult = { ...floodResult, durationSeconds: satSeconds, responses: satCompleted, ok: satCompleted, rps: satRate, okRps: satRate };
       const satRow = record(
         row(`signin-saturation${tag}`, `POST /auth/signin, saturation${tag}`, FREE, { connections: C }, satResult, ceilingRps,
-          `${satCompleted} signed in between s${satFrom} and s${satFrom + satSeconds} of the flood = ${pct(satRate / hashBound.hashesPerSecond)} of the hash bound; latencies are the flood's (queueing)`),
+          `${satCompleted} signed in between s${satFrom} and s${satFrom + satSeconds} of the flood; latencies are the flood's (queueing)`),
         satAt,
       );
       const floodCpu = duringCpu0 !== null && duringCpu1 !== null ? round((100 * (duringCpu1 - duringCpu0)) / 1000 / during.durationSeconds) : null;
@@ -383,7 +386,7 @@ async function main(): Promise<void> {
         hashConcurrency: effectiveHc,
         rows: { fixedRow: fixedRow.id, quietRow: quietRow.id, satRow: satRow.id, duringRow: duringRow.id, rejectedRow: rejectedRow.id },
         signinPerSecond: round(satRate, 2),
-        signinVsHashBound: round(satRate / hashBound.hashesPerSecond, 3),
+        signinVsHashBound: 0,
         flood: { connections: C, completed: floodResult.ok, non2xx: floodResult.non2xx, errors: floodResult.errors, okPerSecond: floodResult.okPerSecond, serverCpuPercentDuringProfile: floodCpu },
         profileQuietP99: quiet.latencyMs.p99,
         profileFloodP99: during.latencyMs.p99,
@@ -391,6 +394,18 @@ async function main(): Promise<void> {
         rejectedP99: rejected429?.p99 ?? null,
         rejectedAll429: rejected.ok === 0 && rejected.errors === 0 && (rejected429?.count ?? 0) === rejected.responses,
       });
+    }
+
+    if (!QUICK) {
+      hashBounds.push(await measureHashBound(config.bcryptCost, os.availableParallelism(), 6));
+      log(`hash bound again: ${hashBounds[1]!.hashesPerSecond.toFixed(2)}/s`);
+      hashBound = hashBounds.reduce((a, b) => (b.hashesPerSecond > a.hashesPerSecond ? b : a));
+    }
+    for (const v of variants) {
+      const rate = v.signinPerSecond as number;
+      v.signinVsHashBound = round(rate / hashBound.hashesPerSecond, 3);
+      const satRow = rows.find((r) => r.id === (v.rows as { satRow: string }).satRow);
+      if (satRow) satRow.note = `${satRow.note}; ${pct(rate / hashBound.hashesPerSecond)} of the hash bound`;
     }
 
     // ---------------------------------------------------------------- targets
@@ -416,7 +431,9 @@ async function main(): Promise<void> {
     console.log("");
     console.log(formatScenarios(rows));
     console.log("");
-    console.log(`password-hash bound: ${hashBound.hashesPerSecond.toFixed(2)}/s (bcrypt cost ${hashBound.cost}, ${hashBound.parallel} in parallel, ${hashBound.msPerHash.toFixed(0)} ms each)`);
+    console.log(
+      `password-hash bound: ${hashBound.hashesPerSecond.toFixed(2)}/s (bcrypt cost ${hashBound.cost}, ${hashBound.parallel} in parallel, ${hashBound.msPerHash.toFixed(0)} ms each${hashBounds.length > 1 ? `; the higher of ${hashBounds.map((b) => b.hashesPerSecond.toFixed(2)).join(" and ")}` : ""})`,
+    );
     console.log(`memory: RSS ${memory.rssFirstMiB} MiB after ${MEMORY_FIRST} requests, ${memory.rssTotalMiB} MiB after ${MEMORY_TOTAL}: x${memory.growth} (MiB every ${chunk}: ${rssTrail.map((t) => t.rssMiB).join(" ")})`);
     if (horizontal) console.log(`horizontal (GET /profile, all cores): 1 process ${horizontal.oneProcessRps} req/s, 2 processes ${horizontal.twoProcessesRps} req/s: x${horizontal.growth}`);
     console.log("");
@@ -454,6 +471,7 @@ async function main(): Promise<void> {
           ceilingRps: round(ceilingRps),
           rounds: Object.fromEntries(Object.entries(runs).map(([k, list]) => [k, list.map((r) => ({ rps: round(r.rps), p50: r.latencyMs.p50, p99: r.latencyMs.p99, non2xx: r.non2xx, errors: r.errors, cpuUsPerResponse: r.serverCpu?.usPerResponse ?? null }))])),
           hashBound,
+          hashBoundMeasurements: hashBounds,
           scenarios: rows,
           memory,
           horizontal,
