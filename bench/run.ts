@@ -12,7 +12,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -186,11 +186,12 @@ async function main(): Promise<void> {
   const machineAtStart = machine();
   log(`${QUICK ? "quick" : "full"} run ${runId}: ${machineAtStart.nproc} cores (${machineAtStart.cpuModel}), node ${machineAtStart.node}, load average ${machineAtStart.loadAverage.join(" ")}`);
   if (!hasTaskset) log("taskset unavailable or a single core: server and load generator share the cores");
-  log(`server logs and data in ${dataDir}`);
+  log(`server logs and data in ${dataDir} (removed after a successful run)`);
 
   await ensureDatabase(config.databaseUrl!);
   const seeder = await Seeder.open(config, shortId);
   const servers: ServerProcess[] = [];
+  let completed = false;
   try {
     await seeder.createUsers(USERS, config.bcryptCost);
     const credentials = seeder.credentials();
@@ -483,11 +484,14 @@ async function main(): Promise<void> {
       ) + "\n",
     );
     console.log(`results: ${path.relative(process.cwd(), file)}`);
+    completed = true;
   } finally {
     await Promise.allSettled(servers.map((s) => s.stop()));
     for (const w of workers) w.close();
     await seeder.cleanup().catch((err: unknown) => log(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`));
     await seeder.close();
+    // Kept when something failed: the server logs are in it.
+    if (completed) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

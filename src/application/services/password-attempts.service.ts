@@ -44,10 +44,22 @@ export class PasswordAttempts {
       const byIp = await this.counter.reserve(ipAttemptKey(ip), IP_LOCKOUT_POLICY, now);
       if (!byIp.allowed) {
         if (byIp.newlyBlocked) this.logger.warn({ ip }, "password attempts blocked for an IP");
+        // No password was checked: the attempt reserved against the email is given back, so a
+        // blocked IP cannot lock other people's accounts.
+        await this.counter.forgive(emailAttemptKey(emailNormalized));
         throw new TooManyAttemptsError(byIp.retryAfterSeconds);
       }
     }
-    const ok = await check();
+    let ok: boolean;
+    try {
+      ok = await check();
+    } catch (err) {
+      // The check never ran to a verdict (hash queue full → 503, store down): nothing was
+      // guessed, so nothing counts. Otherwise load shedding would lock the account's owner out.
+      await this.counter.forgive(emailAttemptKey(emailNormalized));
+      if (ip) await this.counter.forgive(ipAttemptKey(ip));
+      throw err;
+    }
     if (ok) {
       await this.counter.clearFailures(emailAttemptKey(emailNormalized));
       // Only failures count against an IP: give back the attempt reserved above.

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { EmailNotVerifiedError, InvalidCredentialsError, TooManyAttemptsError } from "../../../src/domain/errors.js";
+import { EmailNotVerifiedError, InvalidCredentialsError, ServiceUnavailableError, TooManyAttemptsError } from "../../../src/domain/errors.js";
 import type { RequestMeta } from "../../../src/application/request-context.js";
 import { buildUseCases, rejectionOf, TEST_META, type UseCaseHarness } from "../../support/use-case-harness.js";
 
@@ -123,5 +123,23 @@ describe("SignIn lockout (PasswordAttempts)", () => {
   it("does not count successful sign-ins toward the IP block", async () => {
     const office: RequestMeta = { ip: "192.0.2.7", userAgent: null };
     for (let i = 0; i < 60; i++) await signIn("alice@example.com", PASSWORD, office);
+  });
+
+  it("does not count attempts refused for a blocked IP against the email", async () => {
+    const attacker: RequestMeta = { ip: "192.0.2.66", userAgent: null };
+    for (let i = 0; i < 10; i++) await fail(5, `other${i}@example.com`, attacker);
+    for (let i = 0; i < 10; i++) expect(await rejectionOf(signIn("alice@example.com", WRONG, attacker))).to.be.instanceOf(TooManyAttemptsError);
+    // Alice, from her own address, is not locked by the attacker's refused attempts.
+    await signIn("alice@example.com", PASSWORD, { ip: "192.0.2.1", userAgent: null });
+  });
+
+  it("does not count a sign-in the hash queue shed (503) as a failed attempt", async () => {
+    const verify = h.hasher.verify.bind(h.hasher);
+    h.hasher.verify = async () => {
+      throw new ServiceUnavailableError("passwordHasher");
+    };
+    for (let i = 0; i < 8; i++) expect(await rejectionOf(signIn("alice@example.com", PASSWORD))).to.be.instanceOf(ServiceUnavailableError);
+    h.hasher.verify = verify;
+    await signIn("alice@example.com", PASSWORD);
   });
 });
