@@ -25,6 +25,15 @@ export interface ConnectRedisOptions {
 }
 
 const MAX_BACKOFF_MS = 5_000;
+/**
+ * Every call the adapters make carries its own deadline (withDeadline, 1.5 s in the app), so the
+ * client's per-command timeout (5 s by default, an AbortSignal.timeout per command: about 5 % of
+ * the CPU of an authenticated request) is turned off. Commands a frozen server never answers
+ * stay queued until the socket closes; the queue bound keeps that from growing without limit
+ * (past it, calls fail at once and answer 503).
+ */
+const COMMAND_OPTIONS = { timeout: 0 } as const;
+const COMMANDS_QUEUE_MAX_LENGTH = 20_000;
 /** During an outage the client errors on every retry; repeat the log line at most this often. */
 const OUTAGE_LOG_INTERVAL_MS = 30_000;
 
@@ -52,6 +61,8 @@ export async function connectRedis(url: string, opts: ConnectRedisOptions = {}):
     url,
     // Queued commands would wait for a reconnect that may take minutes; fail now, answer 503.
     disableOfflineQueue: true,
+    commandOptions: COMMAND_OPTIONS,
+    commandsQueueMaxLength: COMMANDS_QUEUE_MAX_LENGTH,
     socket: {
       connectTimeout,
       // Never give up (returning false would close the client for good); jitter spreads the
@@ -119,10 +130,12 @@ export async function connectRedisCluster(nodes: string[], opts: ConnectRedisOpt
   const first = new URL(nodes[0]!);
   const cluster: RedisClusterConnection = createCluster({
     rootNodes: nodes.map((url) => ({ url })),
+    commandOptions: COMMAND_OPTIONS,
     defaults: {
       ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
       ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
       disableOfflineQueue: true,
+      commandsQueueMaxLength: COMMANDS_QUEUE_MAX_LENGTH,
       socket: {
         connectTimeout,
         ...(first.protocol === "rediss:" ? { tls: true as const } : {}),
