@@ -93,6 +93,21 @@ describe("JwtAccessTokenIssuer", () => {
     expect(issuer.verify(issued.token, new Date(now.getTime() + 60_000))).to.deep.equal(claims);
   });
 
+  it("after a token checked out, refuses altered copies of it and hands out claims it cannot be changed through", () => {
+    const { token } = issuer.issue(claims, now);
+    const first = issuer.verify(token, now);
+    first.userId = "someone-else";
+    expect(issuer.verify(token, now)).to.deep.equal(claims);
+    const [header, payload, signature = ""] = token.split(".");
+    const flipped = signature.slice(0, -2) + (signature.at(-2) === "A" ? "B" : "A") + signature.at(-1);
+    expectInvalid(`${header}.${payload}.${flipped}`);
+    expectInvalid(`${header}.${b64(validPayload({ sub: "user-2" }))}.${signature}`);
+    expectInvalid(`${token} `);
+    // Another issuer (another secret) remembers nothing of this one's tokens.
+    const other = new JwtAccessTokenIssuer({ ...options, secret: `${SECRET}-other` });
+    expect(() => other.verify(token, now)).to.throw(InvalidTokenError);
+  });
+
   it("writes HS256 and the documented claims", () => {
     const { token } = issuer.issue(claims, now);
     const decoded = jwt.decode(token, { complete: true });
