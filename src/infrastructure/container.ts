@@ -30,6 +30,9 @@ import { RedisOneTimeCodeStore } from "../adapters/one-time-code/redis-one-time-
 import { openPglite, openPostgres, runMigrations, type DatabaseHandle } from "../adapters/persistence/drizzle/database.js";
 import { DrizzleUserRepository } from "../adapters/persistence/drizzle/drizzle-user.repository.js";
 import { InMemoryUserRepository } from "../adapters/persistence/in-memory-user.repository.js";
+import { CachingUserRepository } from "../adapters/user-cache/caching-user.repository.js";
+import { InMemoryUserCacheStamps } from "../adapters/user-cache/in-memory-user-cache.stamps.js";
+import { RedisUserCacheStamps } from "../adapters/user-cache/redis-user-cache.stamps.js";
 import { connectRedis, connectRedisCluster, type RedisHandle } from "../adapters/redis/redis-client.js";
 import { BoundedPasswordHasher } from "../adapters/security/bounded-password.hasher.js";
 import { BcryptPasswordHasher } from "../adapters/security/bcrypt-password.hasher.js";
@@ -134,6 +137,13 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
       sessions = new InMemorySessionStore(clock);
       codes = new InMemoryOneTimeCodeStore(clock);
       attempts = new InMemoryAttemptCounter();
+    }
+
+    // Authenticated reads of the user come from memory while the user's stamp is unchanged;
+    // the stamps live in Redis when instances share one, so a write on any instance is seen by all.
+    if (database && config.userCacheSize > 0) {
+      const stamps = redis ? new RedisUserCacheStamps(redis, { prefix: options.redisPrefix ?? "ha:", timeoutMs: REDIS_CALL_DEADLINE_MS }) : new InMemoryUserCacheStamps();
+      users = new CachingUserRepository(users, stamps, clock, logger, { maxEntries: config.userCacheSize, maxAgeSeconds: config.userCacheMaxAgeSeconds });
     }
 
     let mailer: Mailer;
