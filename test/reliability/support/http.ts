@@ -106,6 +106,10 @@ export class HttpClient {
     return this.request("POST", path, json === undefined ? options : { ...options, json });
   }
 
+  patch(path: string, json?: unknown, options: RequestOptions = {}): Promise<HttpResponse> {
+    return this.request("PATCH", path, json === undefined ? options : { ...options, json });
+  }
+
   delete(path: string, options?: RequestOptions): Promise<HttpResponse> {
     return this.request("DELETE", path, options);
   }

@@ -12,7 +12,23 @@ describe("AuthenticateAccessToken", () => {
 
   it("accepts a valid token of a live session and names user, session and role", async () => {
     const out = await h.authenticate.execute({ accessToken: grant.tokens.accessToken });
-    expect(out).to.deep.equal({ userId: grant.user.id, sessionId: grant.session.id, role: "user" });
+    const { user, ...rest } = out;
+    expect(rest).to.deep.equal({ userId: grant.user.id, sessionId: grant.session.id, role: "user" });
+    expect(user).to.deep.equal(await h.users.findById(grant.user.id));
+  });
+
+  it("hands back the account as it is now, not as it was at sign-in", async () => {
+    await h.users.update(grant.user.id, { name: "Alice Renamed" });
+    const out = await h.authenticate.execute({ accessToken: grant.tokens.accessToken });
+    expect(out.user.name).to.equal("Alice Renamed");
+  });
+
+  it("refuses a live session whose account is gone or deactivated (the session outlived it)", async () => {
+    await h.users.update(grant.user.id, { deactivatedAt: h.clock.now() });
+    expect(await rejectionOf(h.authenticate.execute({ accessToken: grant.tokens.accessToken }))).to.be.instanceOf(SessionRevokedError);
+    await h.users.delete(grant.user.id);
+    expect(await rejectionOf(h.authenticate.execute({ accessToken: grant.tokens.accessToken }))).to.be.instanceOf(SessionRevokedError);
+    expect(await h.sessions.get(grant.session.id), "the session itself was left alone").to.not.equal(null);
   });
 
   it("still accepts the token just before its 15 minutes are up", async () => {

@@ -57,7 +57,8 @@ describe("OAuthSignIn", () => {
     const identity = await identities.findByProvider("github", "gh-1001");
     expect(identity).to.include({ userId: out.user.id, email: "octo@example.com", emailVerified: true });
     const claims = await h.authenticate.execute({ accessToken: out.tokens.accessToken });
-    expect(claims).to.deep.equal({ userId: out.user.id, sessionId: out.session.id, role: "user" });
+    expect(claims).to.deep.include({ userId: out.user.id, sessionId: out.session.id, role: "user" });
+    expect(claims.user).to.deep.equal(out.user);
     expect(await events(out.user.id)).to.include.members(["sign-up", "oauth-linked", "oauth-sign-in"]);
 
     // Passwordless: a password sign-in is refused like a wrong password.

@@ -119,7 +119,8 @@ describe("SignIn", () => {
       expect(live!.refreshTokenHash).to.not.contain(tokens.refreshToken.split(".")[1]!);
 
       const auth = await h.authenticate.execute({ accessToken: tokens.accessToken });
-      expect(auth).to.deep.equal({ userId: registered.id, sessionId: session.id, role: "user" });
+      expect(auth).to.deep.include({ userId: registered.id, sessionId: session.id, role: "user" });
+      expect(auth.user).to.deep.equal(await h.users.findById(registered.id));
     });
 
     it("gives each sign-in its own session", async () => {

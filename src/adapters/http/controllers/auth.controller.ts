@@ -2,7 +2,6 @@ import type { Context } from "koa";
 import { inject, injectable } from "tsyringe";
 import type { RequestMeta } from "../../../application/request-context.js";
 import type { SessionGrant } from "../../../application/services/session-tokens.service.js";
-import { GetProfile } from "../../../application/use-cases/get-profile.use-case.js";
 import { ListSessions } from "../../../application/use-cases/list-sessions.use-case.js";
 import { ResendVerification } from "../../../application/use-cases/resend-verification.use-case.js";
 import { RevokeOtherSessions } from "../../../application/use-cases/revoke-other-sessions.use-case.js";
@@ -46,7 +45,6 @@ export class AuthController implements HttpModule {
     @inject(VerifyUser) private readonly verifyUserUseCase: VerifyUser,
     @inject(ResendVerification) private readonly resendUseCase: ResendVerification,
     @inject(SignIn) private readonly signInUseCase: SignIn,
-    @inject(GetProfile) private readonly getProfileUseCase: GetProfile,
     @inject(RotateRefreshToken) private readonly rotateUseCase: RotateRefreshToken,
     @inject(SignOut) private readonly signOutUseCase: SignOut,
     @inject(ListSessions) private readonly listSessionsUseCase: ListSessions,
@@ -109,8 +107,9 @@ export class AuthController implements HttpModule {
   };
 
   profile = async (ctx: Context): Promise<void> => {
-    const { user } = await this.getProfileUseCase.execute({ userId: authOf(ctx).userId });
-    respond(ctx, 200, "Profile", { user: presentUser(user) });
+    // Authentication read the account alongside the session check; reading it again would
+    // cost a second round trip for the same row.
+    respond(ctx, 200, "Profile", { user: presentUser(authOf(ctx).user) });
   };
 
   refresh = async (ctx: Context, body: v.InferOutput<typeof RefreshBody>): Promise<void> => {

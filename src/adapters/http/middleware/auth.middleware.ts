@@ -1,6 +1,7 @@
 import type { Context, Next } from "koa";
 import { AccountDeactivatedError, UnauthenticatedError } from "../../../domain/errors.js";
 import type { AuthenticateAccessToken } from "../../../application/use-cases/authenticate-access-token.use-case.js";
+import type { User } from "../../../domain/user.entity.js";
 import { ACCESS_COOKIE, bearerToken } from "../cookies.js";
 
 export interface AuthState {
@@ -9,6 +10,8 @@ export interface AuthState {
   role: string;
   via: "cookie" | "bearer";
   scope?: "reactivate";
+  /** The signed-in account as read while authenticating this request. */
+  user: User;
 }
 
 /** Sets ctx.state.auth or refuses with 401. Runs before any body byte is read. */
