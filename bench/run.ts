@@ -232,7 +232,10 @@ async function main(): Promise<void> {
       runs.ceiling.push(await timed(ceiling, L1, { url: ceiling.url, plan: getPlan("/"), connections: C, duration: ROUND_SECONDS }));
       runs.health.push(await timed(pinned, L1, { url: pinned.url, plan: getPlan("/api/v1/health"), connections: C, duration: ROUND_SECONDS }));
       runs.profile.push(await timed(pinned, L1, { url: pinned.url, plan: profilePlan, connections: C, duration: ROUND_SECONDS }));
-      const pool = (await seeder.mintSessions(Math.ceil(refreshRate * ROUND_SECONDS * 2.5) + 2_000)).map((t) => t.refreshToken);
+      // Sized so the pool cannot run out: a refresh is never faster than a /profile read (it does
+      // that read and more), and the warm-up's rate may be a cold process's.
+      const ceilingForRefresh = Math.max(refreshRate, runs.profile[round]!.rps);
+      const pool = (await seeder.mintSessions(Math.ceil(ceilingForRefresh * ROUND_SECONDS * 1.5) + 2_000)).map((t) => t.refreshToken);
       refreshPool += pool.length;
       const r = await timed(pinned, L1, { url: pinned.url, plan: { kind: "refresh", path: refreshPath, tokens: pool }, connections: C, duration: ROUND_SECONDS });
       refreshRate = Math.max(refreshRate, r.rps);

@@ -256,6 +256,15 @@ export function sessionStoreContract(factory: () => Promise<SessionStoreFixture>
       expect((await store.listByUser("user-2")).map((s) => s.id)).to.deep.equal([stranger.id]);
     });
 
+    it("revokes them all when a user has more sessions than are removed in one go (1,200)", async () => {
+      const all = await Promise.all(Array.from({ length: 1_200 }, () => created()));
+      const keep = all[700]!;
+      expect(await store.revokeAllForUser("user-1", keep.id)).to.equal(1_199);
+      expect((await store.listByUser("user-1")).map((s) => s.id)).to.deep.equal([keep.id]);
+      expect(await store.get(all[0]!.id)).to.equal(null);
+      expect(await store.get(all[1_199]!.id)).to.equal(null);
+    });
+
     it("does not count sessions that had already expired", async () => {
       await created({ expiresAt: new Date(clock.now().getTime() + MIN) });
       await created();

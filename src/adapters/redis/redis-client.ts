@@ -33,7 +33,7 @@ const MAX_BACKOFF_MS = 5_000;
  * (past it, calls fail at once and answer 503).
  */
 const COMMAND_OPTIONS = { timeout: 0 } as const;
-const COMMANDS_QUEUE_MAX_LENGTH = 20_000;
+const COMMANDS_QUEUE_MAX_LENGTH = 100_000;
 /** During an outage the client errors on every retry; repeat the log line at most this often. */
 const OUTAGE_LOG_INTERVAL_MS = 30_000;
 

@@ -15,6 +15,8 @@ const DEPENDENCY = "sessionStore";
 const MAX_OLD_HASHES = 100;
 /** lastUsedAt is informational; writing it on every request would double Redis traffic. */
 const TOUCH_THROTTLE_MS = 60_000;
+/** Sessions removed at once by revokeAllForUser. */
+const REVOKE_BATCH = 500;
 
 /*
  * One session = two keys sharing the hash tag {s:<id>}, so the rotation script touches a
@@ -175,10 +177,16 @@ export class RedisSessionStore implements SessionStore {
     return this.#call(async () => {
       const ids = (await this.#redis.zRange(indexKey, 0, -1)).filter((id) => id !== exceptSessionId);
       if (ids.length === 0) return 0;
-      // One transaction per session (its own slot), never one command spanning slots.
-      const results = await Promise.all(ids.map((id) => this.#removeSession(id, now)));
-      await this.#redis.zRem(indexKey, ids);
-      return results.filter((r) => r.wasLive).length;
+      // One transaction per session (its own slot), never one command spanning slots; in
+      // batches, so an account with a great many sessions cannot fill the client's queue.
+      let live = 0;
+      for (let start = 0; start < ids.length; start += REVOKE_BATCH) {
+        const batch = ids.slice(start, start + REVOKE_BATCH);
+        const results = await Promise.all(batch.map((id) => this.#removeSession(id, now)));
+        await this.#redis.zRem(indexKey, batch);
+        live += results.filter((r) => r.wasLive).length;
+      }
+      return live;
     });
   }
 
