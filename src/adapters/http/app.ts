@@ -1,7 +1,6 @@
 import Router from "@koa/router";
 import cors from "@koa/cors";
 import Koa, { type Context, type Middleware } from "koa";
-import helmet from "koa-helmet";
 import type { Logger } from "../../application/ports/logger.port.js";
 import type { AuthenticateAccessToken } from "../../application/use-cases/authenticate-access-token.use-case.js";
 import type { HttpSettings } from "./http-settings.js";
@@ -10,6 +9,7 @@ import { jsonBodyMiddleware } from "./middleware/body.middleware.js";
 import { csrfMiddleware } from "./middleware/csrf.middleware.js";
 import { errorMiddleware } from "./middleware/error.middleware.js";
 import { requestLogMiddleware } from "./middleware/request-log.middleware.js";
+import { securityHeadersMiddleware } from "./middleware/security-headers.middleware.js";
 import type { HttpModule, RouteGuards, RouteSpec } from "./route-spec.js";
 import { parseInput } from "./validation.js";
 
@@ -53,6 +53,16 @@ function chainFor(spec: RouteSpec, deps: HttpDependencies): Middleware[] {
   return chain;
 }
 
+/** helmet's settings for a JSON API; worked out once per app (see securityHeadersMiddleware). */
+export function securityHeaderOptions(settings: Pick<HttpSettings, "nodeEnv">): Parameters<typeof securityHeadersMiddleware>[0] {
+  return {
+    // A JSON API serves no HTML: forbid everything a browser could do with a response.
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: "same-site" },
+    hsts: settings.nodeEnv === "production",
+  };
+}
+
 export function buildRouter(deps: HttpDependencies, specs: RouteSpec[]): Router {
   const router = new Router();
   for (const spec of specs) router[spec.method](spec.path, ...chainFor(spec, deps));
@@ -83,14 +93,7 @@ export function createApp(deps: HttpDependencies): HybridAuthApp {
 
   app.use(requestLogMiddleware(logger));
   app.use(errorMiddleware(logger));
-  app.use(
-    helmet({
-      // A JSON API serves no HTML: forbid everything a browser could do with a response.
-      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-      crossOriginResourcePolicy: { policy: "same-site" },
-      hsts: settings.nodeEnv === "production",
-    }),
-  );
+  app.use(securityHeadersMiddleware(securityHeaderOptions(settings)));
   app.use(
     cors({
       origin: (ctx) => (allowed.has(ctx.get("Origin")) ? ctx.get("Origin") : ""),

@@ -11,13 +11,14 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  */
 export function csrfMiddleware(allowedOrigins: string[]) {
   const allowed = new Set(allowedOrigins);
-  return async function checkOrigin(ctx: Context, next: Next): Promise<void> {
+  // Not async: a GET passes straight through without a promise of its own.
+  return function checkOrigin(ctx: Context, next: Next): Promise<void> {
     if (!SAFE_METHODS.has(ctx.method) && !/^Bearer\s/i.test(ctx.get("Authorization"))) {
       const origin = ctx.get("Origin");
       const fetchSite = ctx.get("Sec-Fetch-Site").toLowerCase();
       const foreign = origin ? !allowed.has(origin) : fetchSite === "cross-site";
       if (foreign) throw new HttpProblem(403, "CSRF_REJECTED", "Cross-site request refused");
     }
-    await next();
+    return next();
   };
 }
