@@ -34,16 +34,20 @@ export class SignIn {
 
   async execute(input: SignInInput): Promise<SignInOutput> {
     const emailNormalized = normalizeEmail(input.email);
-    const found = await this.users.findByEmail(emailNormalized);
-    // Past its retention window an account is as good as erased, even before the purge runs.
-    const user = found && isPurgeDue(found, this.clock.now()) ? null : found;
-    const passwordHash = user?.passwordHash;
+    const lookup: { user: User | null } = { user: null };
+    // The account is looked up inside the guard: a blocked address or IP is refused after one
+    // counter call, without a database query (what keeps 429s fast during a flood).
     const ok = await this.attempts.guard(emailNormalized, input.meta.ip, async () => {
+      const found = await this.users.findByEmail(emailNormalized);
+      // Past its retention window an account is as good as erased, even before the purge runs.
+      lookup.user = found && isPurgeDue(found, this.clock.now()) ? null : found;
+      const passwordHash = lookup.user?.passwordHash;
       if (passwordHash) return this.passwords.verify(input.password, passwordHash);
       // Unknown address or OAuth-only account: burn a hash's worth of time, answer as for a wrong password.
       await this.passwords.verifyDummy(input.password);
       return false;
     });
+    const user = lookup.user;
     if (!ok || !user) {
       this.audit.record("sign-in-failed", user?.id ?? null, input.meta);
       throw new InvalidCredentialsError();

@@ -38,6 +38,22 @@ describe("SignIn lockout (PasswordAttempts)", () => {
     expect(h.hasher.calls).to.deep.equal(before);
   });
 
+  it("answers a blocked email without looking the account up (one counter call, no database query)", async () => {
+    await fail(5);
+    // The first refusal starts the block and mails the owner (that looks the account up once).
+    expect(await rejectionOf(signIn("alice@example.com", WRONG))).to.be.instanceOf(TooManyAttemptsError);
+    let lookups = 0;
+    const findByEmail = h.users.findByEmail.bind(h.users);
+    h.users.findByEmail = async (email: string) => {
+      lookups++;
+      return findByEmail(email);
+    };
+    expect(await rejectionOf(signIn("alice@example.com", PASSWORD))).to.be.instanceOf(TooManyAttemptsError);
+    expect(lookups).to.equal(0);
+    expect(await rejectionOf(signIn("bob@example.com", WRONG))).to.be.instanceOf(InvalidCredentialsError);
+    expect(lookups, "an address that is not blocked is looked up").to.equal(1);
+  });
+
   it("blocks an unknown email the same way, so a block reveals nothing", async () => {
     await fail(5, "nobody@example.com");
     const err = await rejectionOf(signIn("nobody@example.com", WRONG));
