@@ -52,6 +52,7 @@ const EnvSchema = v.object({
   ACCESS_TOKEN_TTL_SECONDS: intInRange("ACCESS_TOKEN_TTL_SECONDS", 5, 24 * 3600, ACCESS_TOKEN_TTL_SECONDS),
   HASH_CONCURRENCY: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^\d+$/, "HASH_CONCURRENCY must be a whole number"), v.transform(Number), v.minValue(1, "HASH_CONCURRENCY must be at least 1"), v.maxValue(64, "HASH_CONCURRENCY must be at most 64"))),
   HASH_MAX_QUEUE: intInRange("HASH_MAX_QUEUE", 0, 100000, 256),
+  HASH_NICE: intInRange("HASH_NICE", 0, 19, 19),
   USER_CACHE_SIZE: intInRange("USER_CACHE_SIZE", 0, 10_000_000, 10_000),
   USER_CACHE_MAX_AGE_SECONDS: intInRange("USER_CACHE_MAX_AGE_SECONDS", 1, 3600, 30),
   REFRESH_REUSE_GRACE_SECONDS: intInRange("REFRESH_REUSE_GRACE_SECONDS", 0, 120, 10),
@@ -125,6 +126,8 @@ export interface Config {
   /** Password hashes running at once (default: the number of cores) and allowed to wait. */
   hashConcurrency: number;
   hashMaxQueue: number;
+  /** Nice value of the password-hashing threads (Linux); 0 = the event loop's priority. */
+  hashNice: number;
   /** Users cached per process for authenticated reads; 0 turns the cache off. */
   userCacheSize: number;
   userCacheMaxAgeSeconds: number;
@@ -211,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { pers
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     hashConcurrency: e.HASH_CONCURRENCY ?? availableParallelism(),
     hashMaxQueue: e.HASH_MAX_QUEUE,
+    hashNice: e.HASH_NICE,
     userCacheSize: e.USER_CACHE_SIZE,
     userCacheMaxAgeSeconds: e.USER_CACHE_MAX_AGE_SECONDS,
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,

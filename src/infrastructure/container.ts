@@ -35,6 +35,7 @@ import { InMemoryUserCacheStamps } from "../adapters/user-cache/in-memory-user-c
 import { RedisUserCacheStamps } from "../adapters/user-cache/redis-user-cache.stamps.js";
 import { connectRedis, connectRedisCluster, type RedisHandle } from "../adapters/redis/redis-client.js";
 import { BoundedPasswordHasher } from "../adapters/security/bounded-password.hasher.js";
+import { BcryptWorkerThreads } from "../adapters/security/bcrypt-worker.threads.js";
 import { BcryptPasswordHasher } from "../adapters/security/bcrypt-password.hasher.js";
 import { HmacKeyedHasher } from "../adapters/security/hmac-keyed.hasher.js";
 import { JwtAccessTokenIssuer } from "../adapters/security/jwt-access-token.issuer.js";
@@ -185,14 +186,17 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
     c.register(TOKENS.AttemptCounter, { useValue: attempts });
     c.register(TOKENS.AuditLog, { useValue: database ? new DrizzleAuditLog(database.db) : new InMemoryAuditLog() });
     c.register(TOKENS.Mailer, { useValue: mailer });
-    c.register(TOKENS.PasswordHasher, {
-      useValue:
-        options.passwordHasher ??
-        new BoundedPasswordHasher(new BcryptPasswordHasher(config.bcryptCost), {
-          concurrency: config.hashConcurrency,
-          maxQueue: config.hashMaxQueue,
-        }),
-    });
+    let passwordHasher = options.passwordHasher;
+    if (!passwordHasher) {
+      // bcrypt on threads of its own, below the event loop's priority (HASH_NICE).
+      const threads = new BcryptWorkerThreads({ threads: config.hashConcurrency, nice: config.hashNice });
+      closers.push(() => threads.close());
+      passwordHasher = new BoundedPasswordHasher(new BcryptPasswordHasher(config.bcryptCost, threads), {
+        concurrency: config.hashConcurrency,
+        maxQueue: config.hashMaxQueue,
+      });
+    }
+    c.register(TOKENS.PasswordHasher, { useValue: passwordHasher });
     c.register(TOKENS.AccessTokenIssuer, {
       useValue: new JwtAccessTokenIssuer({
         secret: config.secrets.jwtAccess,

@@ -2,7 +2,9 @@ import { expect } from "chai";
 import { createHmac, generateKeyPairSync } from "node:crypto";
 import jwt from "jsonwebtoken";
 import type { AccessTokenClaims } from "../../src/application/ports/security.port.js";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { BcryptPasswordHasher } from "../../src/adapters/security/bcrypt-password.hasher.js";
+import { BcryptWorkerThreads } from "../../src/adapters/security/bcrypt-worker.threads.js";
 import { FastPasswordHasher } from "../../src/adapters/security/fast-password.hasher.js";
 import { HmacKeyedHasher } from "../../src/adapters/security/hmac-keyed.hasher.js";
 import { JwtAccessTokenIssuer } from "../../src/adapters/security/jwt-access-token.issuer.js";
@@ -10,8 +12,13 @@ import { NodeSecureRandom } from "../../src/adapters/security/node-secure.random
 import { SystemClock } from "../../src/adapters/security/system.clock.js";
 import { InvalidTokenError } from "../../src/domain/errors.js";
 
-describe("BcryptPasswordHasher", () => {
-  const hasher = new BcryptPasswordHasher(4);
+const threads = new BcryptWorkerThreads({ threads: 2, nice: 19 });
+after(() => threads.close());
+
+for (const [engine, hasher] of [
+  ["libuv's thread pool", new BcryptPasswordHasher(4)],
+  ["threads of its own", new BcryptPasswordHasher(4, threads)],
+] as const) describe(`BcryptPasswordHasher on ${engine}`, () => {
 
   it("verifies the password it hashed and refuses a wrong one", async () => {
     const hash = await hasher.hash("correct horse battery staple");
@@ -42,6 +49,53 @@ describe("BcryptPasswordHasher", () => {
   it("refuses a cost bcrypt cannot use", () => {
     expect(() => new BcryptPasswordHasher(3)).to.throw(RangeError);
     expect(() => new BcryptPasswordHasher(12.5)).to.throw(RangeError);
+  });
+
+  it("hashes against a hash from the other engine (the same bcrypt)", async () => {
+    const other = engine === "threads of its own" ? new BcryptPasswordHasher(4) : new BcryptPasswordHasher(4, threads);
+    expect(await hasher.verify("portable-password", await other.hash("portable-password"))).to.equal(true);
+  });
+});
+
+describe("BcryptWorkerThreads", () => {
+  /** The nice value of each of this process's threads, from /proc (Linux). */
+  function niceValues(): number[] {
+    return readdirSync("/proc/self/task").map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+    });
+  }
+
+  it("hashes on at most `threads` threads, each below the event loop's priority (Linux)", async function () {
+    if (!existsSync("/proc/thread-self")) this.skip();
+    const own = new BcryptWorkerThreads({ threads: 3, nice: 17 });
+    try {
+      const before = niceValues().filter((n) => n === 17).length;
+      const hash = await own.hash("pw", 4);
+      await Promise.all(Array.from({ length: 12 }, (_, i) => own.compare(`pw${i % 2 ? "" : "x"}`, hash)));
+      expect(own.niced).to.equal(true);
+      expect(niceValues().filter((n) => n === 17).length - before).to.equal(3);
+      expect(niceValues()[0], "the main thread keeps its priority").to.equal(0);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("rejects a job bcrypt refuses, and every job after close()", async () => {
+    const own = new BcryptWorkerThreads({ threads: 1, nice: 0 });
+    const err = await own.hash("pw", 99).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(Error);
+    expect(await own.compare("pw", await own.hash("pw", 4))).to.equal(true);
+    await own.close();
+    expect(await own.compare("pw", "x").then(() => "resolved", () => "rejected")).to.equal("rejected");
+  });
+
+  it("refuses settings it cannot honour", () => {
+    expect(() => new BcryptWorkerThreads({ threads: 0, nice: 0 })).to.throw(RangeError);
+    expect(() => new BcryptWorkerThreads({ threads: 1, nice: 20 })).to.throw(RangeError);
   });
 });
 
