@@ -1,5 +1,5 @@
 /**
- * `npm run bench:profile -- [profile|refresh|health|rejected] [--seconds=10]`
+ * `npm run bench:profile -- [profile|refresh|health|rejected] [--seconds=10] [--no-prof]`
  *
  * Runs hybrid-auth on PostgreSQL + Redis (the same settings as `npm run bench`) under node's
  * --cpu-prof, drives one scenario with autocannon, and prints the functions that used the most
@@ -21,6 +21,8 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const argv = process.argv.slice(2);
 const scenario = argv.find((a) => !a.startsWith("--")) ?? "profile";
 const seconds = Number(argv.find((a) => a.startsWith("--seconds="))?.split("=")[1] ?? 10);
+/** Only the figures: for quick A/B comparisons without the profiler's overhead. */
+const profiling = !argv.includes("--no-prof");
 const id = randomBytes(4).toString("hex");
 const dir = path.join(os.tmpdir(), `hybrid-auth-profile-${id}`);
 mkdirSync(dir, { recursive: true });
@@ -44,7 +46,7 @@ const config = loadConfig(env, { persistSecrets: false });
 async function main() {
   const seeder = await Seeder.open(config, id);
   const port = await freePort();
-  const child = spawn("taskset", ["-c", "0", process.execPath, ...START_NODE_FLAGS, "--cpu-prof", `--cpu-prof-dir=${dir}`, "--import", "tsx", path.join(ROOT, "src/infrastructure/server.ts")], {
+  const child = spawn("taskset", ["-c", "0", process.execPath, ...START_NODE_FLAGS, ...(profiling ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : []), "--import", "tsx", path.join(ROOT, "src/infrastructure/server.ts")], {
     env: { ...env, PORT: String(port) },
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -65,8 +67,10 @@ async function main() {
     else if (scenario === "rejected") plan = { kind: "signin", path: `${AUTH}/signin`, credentials: [{ email: await seeder.blockedEmail(), password: "wrong-password-1", ip: "10.255.255.254" }] };
     else plan = { kind: "bearer", path: `${AUTH}/profile`, tokens: (await seeder.mintSessions(1000)).map((t) => t.accessToken) };
     await worker.run({ url, plan: scenario === "refresh" ? { ...plan, tokens: (plan as { tokens: string[] }).tokens.splice(0, 3000) } as RequestPlan : plan, connections: 100, duration: 2 });
+    const cpuBefore = cpuMs(child.pid!);
     const r = await worker.run({ url, plan, connections: 100, duration: seconds });
-    console.log(`${scenario}: ${r.rps.toFixed(0)} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`);
+    const cpu = cpuMs(child.pid!) - cpuBefore;
+    console.log(`${scenario}: ${r.rps.toFixed(0)} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}, server CPU ${((cpu * 1000) / r.responses).toFixed(1)} µs per response`);
   } finally {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
@@ -74,9 +78,17 @@ async function main() {
     await seeder.cleanup();
     await seeder.close();
   }
+  if (!profiling) return;
   const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
   if (!file) throw new Error(`no profile written in ${dir}`);
   summarize(path.join(dir, file));
+}
+
+/** CPU time (user + system) of a process so far, in ms, from /proc (USER_HZ = 100). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }

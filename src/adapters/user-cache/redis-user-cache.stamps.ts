@@ -40,7 +40,12 @@ export class RedisUserCacheStamps implements UserCacheStamps {
   }
 
   async current(userId: string): Promise<string> {
-    const reply = await withDeadline(CURRENT.run(this.#redis, [this.#key(userId)], [randomUUID(), this.#ttlSeconds]), this.#timeoutMs, DEPENDENCY);
+    const key = this.#key(userId);
+    // A plain GET almost always finds it (every request takes this path); the script only
+    // when there is none yet.
+    const stamp = await withDeadline(this.#redis.get(key), this.#timeoutMs, DEPENDENCY);
+    if (typeof stamp === "string") return stamp;
+    const reply = await withDeadline(CURRENT.run(this.#redis, [key], [randomUUID(), this.#ttlSeconds]), this.#timeoutMs, DEPENDENCY);
     return String(reply);
   }
 
