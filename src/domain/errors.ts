@@ -33,7 +33,12 @@ export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 export abstract class DomainError extends Error {
   abstract readonly code: DomainErrorCode;
   constructor(message: string) {
+    // Expected outcomes (a wrong password, a 429) are answered and never logged with a stack,
+    // and capturing one cost more than the rest of a rejected sign-in: they carry none.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = new.target.name;
   }
 }
