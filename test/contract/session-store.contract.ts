@@ -273,6 +273,35 @@ export function sessionStoreContract(factory: () => Promise<SessionStoreFixture>
     });
   });
 
+  describe("check", () => {
+    it("names the live session's user and last use, and null once it is revoked, expired or unknown", async () => {
+      const session = await created();
+      expect(await store.check(session.id)).to.deep.equal({ id: session.id, userId: "user-1", lastUsedAt: session.lastUsedAt });
+      expect(await store.check(randomUUID())).to.equal(null);
+
+      clock.advance(2 * MIN);
+      await store.touch(session.id, clock.now());
+      expect((await store.check(session.id))?.lastUsedAt.getTime()).to.equal(clock.now().getTime());
+
+      expect(await store.revoke(session.id)).to.equal(true);
+      expect(await store.check(session.id)).to.equal(null);
+    });
+
+    it("agrees with get on expiry: idle and absolute limits, to the millisecond", async () => {
+      const now = clock.now().getTime();
+      const idle = await created({ expiresAt: new Date(now + 10 * MIN) });
+      const absolute = await created({ expiresAt: new Date(now + 7 * DAY), absoluteExpiresAt: new Date(now + 20 * MIN) });
+      clock.advance(10 * MIN - 1);
+      expect(await store.check(idle.id)).to.not.equal(null);
+      clock.advance(1);
+      expect(await store.check(idle.id)).to.equal(null);
+      expect(await store.get(idle.id)).to.equal(null);
+      clock.advance(10 * MIN);
+      expect(await store.check(absolute.id)).to.equal(null);
+      expect(await store.get(absolute.id)).to.equal(null);
+    });
+  });
+
   describe("touch", () => {
     it("moves lastUsedAt, at most once a minute", async () => {
       const session = await created();

@@ -1,5 +1,5 @@
 import type { Clock } from "../../application/ports/security.port.js";
-import type { RotateRefreshInput, RotateRefreshResult, SessionStore } from "../../application/ports/session-store.port.js";
+import type { SessionCheck, RotateRefreshInput, RotateRefreshResult, SessionStore } from "../../application/ports/session-store.port.js";
 import { isSessionLive, type Session } from "../../domain/session.js";
 
 const MAX_OLD_HASHES = 100;
@@ -76,6 +76,11 @@ export class InMemorySessionStore implements SessionStore {
     }
     this.#remove(session.id);
     return { status: "reused", userId: session.userId };
+  }
+
+  async check(sessionId: string): Promise<SessionCheck | null> {
+    const session = await this.get(sessionId);
+    return session ? { id: session.id, userId: session.userId, lastUsedAt: session.lastUsedAt } : null;
   }
 
   async touch(sessionId: string, now: Date): Promise<void> {

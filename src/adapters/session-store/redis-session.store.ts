@@ -1,5 +1,5 @@
 import type { Clock } from "../../application/ports/security.port.js";
-import type { RotateRefreshInput, RotateRefreshResult, SessionStore } from "../../application/ports/session-store.port.js";
+import type { RotateRefreshInput, RotateRefreshResult, SessionCheck, SessionStore } from "../../application/ports/session-store.port.js";
 import { isSessionLive, type Session } from "../../domain/session.js";
 import { RedisScript, withDeadline, type RedisHandle } from "../redis/redis-client.js";
 
@@ -15,6 +15,8 @@ const DEPENDENCY = "sessionStore";
 const MAX_OLD_HASHES = 100;
 /** lastUsedAt is informational; writing it on every request would double Redis traffic. */
 const TOUCH_THROTTLE_MS = 60_000;
+/** The fields `check` reads: four of the session's nine. */
+const CHECK_FIELDS = ["userId", "lastUsedAt", "expiresAt", "absoluteExpiresAt"];
 /** Sessions removed at once by revokeAllForUser. */
 const REVOKE_BATCH = 500;
 
@@ -108,6 +110,16 @@ export class RedisSessionStore implements SessionStore {
     const hash = await this.#call(() => this.#redis.hGetAll(this.#sessionKey(sessionId)));
     const session = fromHash(hash as Record<string, string>);
     return session && isSessionLive(session, this.#clock.now()) ? session : null;
+  }
+
+  async check(sessionId: string): Promise<SessionCheck | null> {
+    const [userId, lastUsedAt, expiresAt, absoluteExpiresAt] = await this.#call(() =>
+      this.#redis.hmGet(this.#sessionKey(sessionId), CHECK_FIELDS),
+    );
+    if (typeof userId !== "string" || lastUsedAt == null || expiresAt == null || absoluteExpiresAt == null) return null;
+    const now = this.#clock.now().getTime();
+    if (Number(expiresAt) <= now || Number(absoluteExpiresAt) <= now) return null;
+    return { id: sessionId, userId, lastUsedAt: new Date(Number(lastUsedAt)) };
   }
 
   async listByUser(userId: string): Promise<Session[]> {

@@ -4,4 +4,6 @@ export interface Logger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
   debug(obj: object, msg?: string): void;
+  /** Whether a line at this level would be written (pino's); absent = assume it would. */
+  isLevelEnabled?(level: "debug" | "info" | "warn" | "error"): boolean;
 }

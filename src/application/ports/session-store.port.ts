@@ -1,5 +1,7 @@
 import type { Session } from "../../domain/session.js";
 
+export type SessionCheck = Pick<Session, "id" | "userId" | "lastUsedAt">;
+
 export interface RotateRefreshInput {
   sessionId: string;
   /** Keyed hash of the token the client presented. */
@@ -29,6 +31,11 @@ export interface SessionStore {
   create(session: Session): Promise<void>;
   /** The live session, or null when revoked or expired. */
   get(sessionId: string): Promise<Session | null>;
+  /**
+   * What authenticating a request needs of a live session, or null when revoked or expired:
+   * `get` without the fields nobody reads on that path (it runs on every request).
+   */
+  check(sessionId: string): Promise<SessionCheck | null>;
   /** Live sessions of a user, oldest first. */
   listByUser(userId: string): Promise<Session[]>;
   rotate(input: RotateRefreshInput): Promise<RotateRefreshResult>;

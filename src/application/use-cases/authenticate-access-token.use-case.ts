@@ -44,7 +44,7 @@ export class AuthenticateAccessToken {
   async execute(input: AuthenticateAccessTokenInput): Promise<AuthenticateAccessTokenOutput> {
     const now = this.clock.now();
     const claims = this.accessTokens.verify(input.accessToken, now);
-    const [session, user] = await Promise.all([this.sessions.get(claims.sessionId), this.users.findById(claims.userId)]);
+    const [session, user] = await Promise.all([this.sessions.check(claims.sessionId), this.users.findById(claims.userId)]);
     if (!session || session.userId !== claims.userId) throw new SessionRevokedError();
     // Deleting or deactivating an account revokes its sessions; this holds even if that failed
     // half-way. A restricted "reactivate" session is what a deactivated account signs in to.

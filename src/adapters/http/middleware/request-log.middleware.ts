@@ -47,18 +47,23 @@ export function requestLogMiddleware(logger: Logger) {
     try {
       await next();
     } finally {
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const entry = {
-        requestId,
-        method: ctx.method,
-        url: redactUrl(ctx.originalUrl),
-        route: (ctx as { _matchedRoute?: string })._matchedRoute ?? null,
-        status: ctx.status,
-        durationMs: Math.round(durationMs * 100) / 100,
-        ip: ctx.ip,
-      };
-      if (ctx.status >= 500) logger.warn(entry, "request failed");
-      else logger.info(entry, "request");
+      // Below the configured level the line is not built at all (it runs on every request).
+      if (ctx.status >= 500 || logger.isLevelEnabled?.("info") !== false) log(ctx, requestId, started);
     }
   };
+
+  function log(ctx: Context, requestId: string, started: bigint): void {
+    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const entry = {
+      requestId,
+      method: ctx.method,
+      url: redactUrl(ctx.originalUrl),
+      route: (ctx as { _matchedRoute?: string })._matchedRoute ?? null,
+      status: ctx.status,
+      durationMs: Math.round(durationMs * 100) / 100,
+      ip: ctx.ip,
+    };
+    if (ctx.status >= 500) logger.warn(entry, "request failed");
+    else logger.info(entry, "request");
+  }
 }
