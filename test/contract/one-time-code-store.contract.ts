@@ -147,6 +147,17 @@ export function oneTimeCodeStoreContract(factory: () => Promise<OneTimeCodeStore
     await store.revoke("reset-password", "nobody@example.com");
   });
 
+  it("issues a replacement inside the cooldown when asked to, starts a new cooldown, and still honours the hourly cap", async () => {
+    await issue("c-first", { hourlyCap: 2 });
+    clock.advance(5_000);
+    expect(await issue("c-replacement", { hourlyCap: 2, bypassCooldown: true })).to.deep.equal({ issued: true });
+    expect(await consume("c-first")).to.equal("invalid");
+    clock.advance(5_000);
+    expect(await issue("c-third"), "the replacement started its own cooldown").to.deep.equal({ issued: false, reason: "cooldown", retryAfterSeconds: COOLDOWN_SECONDS - 5 });
+    expect(await issue("c-third", { hourlyCap: 2, bypassCooldown: true })).to.deep.include({ issued: false, reason: "hourly-cap" });
+    expect(await consume("c-replacement")).to.equal("ok");
+  });
+
   it("answers ping", async () => {
     await store.ping();
   });

@@ -42,7 +42,7 @@ export class InMemoryOneTimeCodeStore implements OneTimeCodeStore {
     const key = keyOf(input.purpose, input.subject);
     const now = input.now.getTime();
     const cooldownUntil = this.#cooldownUntil.get(key) ?? 0;
-    if (cooldownUntil > now) return { issued: false, reason: "cooldown", retryAfterSeconds: seconds(cooldownUntil - now) };
+    if (cooldownUntil > now && !input.bypassCooldown) return { issued: false, reason: "cooldown", retryAfterSeconds: seconds(cooldownUntil - now) };
     let window = this.#hourly.get(key);
     if (!window || window.resetAt <= now) window = { count: 0, resetAt: now + HOUR_MS };
     if (window.count >= input.hourlyCap) {

@@ -24,12 +24,13 @@ const HOUR_MS = 3_600_000;
  * stays in one slot. Expiry, cooldown and the hourly window are stored as timestamps from the
  * caller's clock and checked against it; Redis TTLs only reclaim memory.
  *
- * KEYS: code, cooldown, hourly. ARGV: codeHash, now, ttlMs, cooldownMs, hourlyCap, windowMs.
+ * KEYS: code, cooldown, hourly. ARGV: codeHash, now, ttlMs, cooldownMs, hourlyCap, windowMs,
+ * bypassCooldown ("1" or "0").
  */
 const ISSUE = new RedisScript(`
 local now, ttl, cd, cap, window = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local cdUntil = tonumber(redis.call('GET', KEYS[2]) or '0')
-if cdUntil > now then return {'cooldown', cdUntil - now} end
+if cdUntil > now and ARGV[7] ~= '1' then return {'cooldown', cdUntil - now} end
 local w = redis.call('HMGET', KEYS[3], 'count', 'resetAt')
 local count, resetAt = tonumber(w[1] or '0'), tonumber(w[2] or '0')
 if resetAt <= now then
@@ -92,6 +93,7 @@ export class RedisOneTimeCodeStore implements OneTimeCodeStore {
         input.cooldownSeconds * 1000,
         input.hourlyCap,
         HOUR_MS,
+        input.bypassCooldown ? "1" : "0",
       ]),
     );
     if (!Array.isArray(reply)) throw new Error("unexpected reply from the issue script");

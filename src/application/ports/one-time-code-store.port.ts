@@ -10,6 +10,11 @@ export interface IssueCodeInput {
   ttlSeconds: number;
   /** No new code within this many seconds of the previous one. */
   cooldownSeconds: number;
+  /**
+   * Issue even inside the previous code's cooldown (a replacement for a code just made void);
+   * the hourly cap still applies and a new cooldown starts.
+   */
+  bypassCooldown?: boolean;
   /** At most this many codes per subject and purpose in a rolling hour. */
   hourlyCap: number;
 }

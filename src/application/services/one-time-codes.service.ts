@@ -28,8 +28,12 @@ export class OneTimeCodes {
     @inject(TOKENS.Clock) private readonly clock: Clock,
   ) {}
 
-  /** A fresh code, or null when the cooldown or hourly cap says no mail should go out now. */
-  async issue(purpose: CodePurpose, subject: string, length = CODE_LENGTH): Promise<string | null> {
+  /**
+   * A fresh code, or null when the cooldown or hourly cap says no mail should go out now.
+   * `replacing`: the code in the mailbox was just made void (new credentials), so a replacement
+   * goes out even inside the cooldown; the hourly cap still holds.
+   */
+  async issue(purpose: CodePurpose, subject: string, options: { replacing?: boolean } = {}, length = CODE_LENGTH): Promise<string | null> {
     const code = this.random.digits(length);
     const result = await this.store.issue({
       purpose,
@@ -38,6 +42,7 @@ export class OneTimeCodes {
       now: this.clock.now(),
       ttlSeconds: CODE_TTL_SECONDS,
       cooldownSeconds: CODE_RESEND_COOLDOWN_SECONDS,
+      bypassCooldown: options.replacing === true,
       hourlyCap: CODE_HOURLY_CAP,
     });
     return result.issued ? code : null;

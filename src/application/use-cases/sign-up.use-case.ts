@@ -102,11 +102,13 @@ export class SignUp {
   private async replacePending(pending: User, name: string, email: string, passwordHash: string): Promise<void> {
     await this.users.update(pending.id, { name, email, passwordHash, updatedAt: this.clock.now() });
     await this.codes.revoke("verify-email", pending.emailNormalized);
-    await this.sendCode(email, pending.emailNormalized);
+    // Inside the resend cooldown too: the code in the mailbox is dead, and without a new one
+    // the address could not be verified until the cooldown passed.
+    await this.sendCode(email, pending.emailNormalized, { replacing: true });
   }
 
-  private async sendCode(email: string, emailNormalized: string): Promise<void> {
-    const code = await this.codes.issue("verify-email", emailNormalized);
+  private async sendCode(email: string, emailNormalized: string, options: { replacing?: boolean } = {}): Promise<void> {
+    const code = await this.codes.issue("verify-email", emailNormalized, options);
     if (code) this.mail(mails.verifyEmail(email, this.settings.appName, code));
   }
 

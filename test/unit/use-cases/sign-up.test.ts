@@ -134,6 +134,23 @@ describe("SignUp", () => {
       expect(err).to.be.instanceOf(InvalidCredentialsError);
     });
 
+    it("mails the fresh code even inside the resend cooldown (the old one is dead), up to the hourly cap", async () => {
+      const random = new ScriptedRandom();
+      random.queueDigits("111111", "222222");
+      h = buildUseCases({ random });
+      await h.signUp.execute({ name: "First", email: "pending@example.com", password: PASSWORD });
+      h.clock.advance(5_000);
+      await h.signUp.execute({ name: "Again", email: "pending@example.com", password: OTHER_PASSWORD });
+      expect(await h.lastCode("pending@example.com")).to.equal("222222");
+      await h.verifyUser.execute({ email: "pending@example.com", otpCode: "222222" });
+      expect((await h.signIn.execute({ email: "pending@example.com", password: OTHER_PASSWORD, meta: TEST_META })).user.name).to.equal("Again");
+
+      // The hourly cap (5 codes) still bounds how often an address can be mailed this way.
+      for (let i = 0; i < 7; i++) await h.signUp.execute({ name: `Flood ${i}`, email: "victim@example.com", password: PASSWORD });
+      const mailed = h.mailer.sent.filter((m) => m.to === "victim@example.com" && m.tag === "verify-email").length;
+      expect(mailed).to.equal(5);
+    });
+
     it("never takes over a passwordless (OAuth-created) account, verified or not", async () => {
       const now = h.clock.now();
       await h.users.create({
