@@ -152,15 +152,18 @@ describe("Faults", function () {
 
     it("cut off mid-run: 503 within 2 s, liveness 200, readiness 503; restored: recovers without restart", async function () {
       const a = app!;
-      const [user] = await seedUsers(a.ctx, 1);
+      const [user, other] = await seedUsers(a.ctx, 2);
       const s = await signIn(a.client, user!.email);
+      // Signed in, but never served by /profile: this instance has not cached that user.
+      const o = await signIn(a.client, other!.email);
+      expect((await a.client.get(`${AUTH}/profile`, { headers: bearer(s.accessToken) })).status).to.equal(200);
       const load = backgroundLoad(a.client, s, user!.email);
       await new Promise((r) => setTimeout(r, 200));
 
       proxy!.cut();
       const downSince = performance.now();
       const slowest = await expectUnavailable(a.client, [
-        ["GET /profile (user row)", () => a.client.get(`${AUTH}/profile`, { headers: bearer(s.accessToken) })],
+        ["GET /profile (a user row not cached yet)", () => a.client.get(`${AUTH}/profile`, { headers: bearer(o.accessToken) })],
         ["POST /signin (user lookup)", () => a.client.post(`${AUTH}/signin`, { email: user!.email, password: PASSWORD }, { headers: fromIp() })],
         ["POST /signup", () => a.client.post(`${AUTH}/signup`, { name: "Cut", email: uniqueEmail("cut"), password: PASSWORD, confirmPassword: PASSWORD }, { headers: fromIp() })],
         ["POST /forgot-password", () => a.client.post(`${AUTH}/forgot-password`, { email: user!.email }, { headers: fromIp() })],
@@ -168,13 +171,22 @@ describe("Faults", function () {
       const ready = await a.client.get(`${HEALTH}/detailed`);
       expect(ready.body.data.dependencies.database.status).to.equal("down");
       expect(ready.body.data.dependencies.sessionStore.status).to.equal("up");
-      // What needs only Redis keeps working: the session list.
+      // A user this instance has cached keeps working where only Redis is needed besides the
+      // row (no write can change the row while the database is down): profile, session list.
+      const cached = await a.client.get(`${AUTH}/profile`, { headers: bearer(s.accessToken) });
+      expect(cached.status).to.equal(200);
+      expect(cached.body.data.user.name).to.equal(user!.name);
       expect((await a.client.get(`${AUTH}/sessions`, { headers: bearer(s.accessToken) })).status).to.equal(200);
+      // A write fails, and the cached row is dropped with it (whether it committed is unknowable).
+      await expectUnavailable(a.client, [
+        ["PATCH /profile (a write)", () => a.client.patch(`${AUTH}/profile`, { name: "Written While Down" }, { headers: { ...bearer(s.accessToken), ...fromIp() } })],
+        ["GET /profile after the failed write", () => a.client.get(`${AUTH}/profile`, { headers: bearer(s.accessToken) })],
+      ]);
       await new Promise((r) => setTimeout(r, Math.max(0, 3_000 - (performance.now() - downSince))));
 
       proxy!.restore();
       const restored = performance.now();
-      await waitFor("the database to answer again", async () => (await a.client.get(`${AUTH}/profile`, { headers: bearer(s.accessToken) })).status === 200, 20_000, 100);
+      await waitFor("the database to answer again", async () => (await a.client.get(`${AUTH}/profile`, { headers: bearer(o.accessToken) })).status === 200, 20_000, 100);
       const recoveryMs = performance.now() - restored;
       const { problems, sent } = await load.stop();
       expect((await a.client.get(`${HEALTH}/detailed`)).status).to.equal(200);
