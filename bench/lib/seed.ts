@@ -54,7 +54,8 @@ export class Seeder {
     const redis = await connectRedis(config.redisUrl!);
     if (!redis.isReady) throw new Error(`Redis is not reachable at ${config.redisUrl}`);
     const clock = new SystemClock();
-    const sessions = new RedisSessionStore(redis, clock, { prefix: "ha:" });
+    // Cleanup removes hundreds of thousands of sessions: no 2 s deadline on that.
+    const sessions = new RedisSessionStore(redis, clock, { prefix: "ha:", timeoutMs: 120_000 });
     const tokens = new SessionTokens(
       sessions,
       new JwtAccessTokenIssuer({ secret: config.secrets.jwtAccess, issuer: config.jwt.issuer, audience: config.jwt.audience, ttlSeconds: config.accessTokenTtlSeconds }),
@@ -121,9 +122,9 @@ export class Seeder {
   }
 
   async cleanup(): Promise<void> {
-    for (let start = 0; start < this.users.length; start += 50) {
+    for (let start = 0; start < this.users.length; start += 5) {
       await Promise.all(
-        this.users.slice(start, start + 50).map(async (u) => {
+        this.users.slice(start, start + 5).map(async (u) => {
           await this.sessions.revokeAllForUser(u.id);
           await this.repo.delete(u.id);
         }),

@@ -186,20 +186,20 @@ export class RedisSessionStore implements SessionStore {
   async revokeAllForUser(userId: string, exceptSessionId?: string): Promise<number> {
     const now = this.#clock.now();
     const indexKey = this.#userKey(userId);
-    return this.#call(async () => {
-      const ids = (await this.#redis.zRange(indexKey, 0, -1)).filter((id) => id !== exceptSessionId);
-      if (ids.length === 0) return 0;
-      // One transaction per session (its own slot), never one command spanning slots; in
-      // batches, so an account with a great many sessions cannot fill the client's queue.
-      let live = 0;
-      for (let start = 0; start < ids.length; start += REVOKE_BATCH) {
-        const batch = ids.slice(start, start + REVOKE_BATCH);
+    const ids = (await this.#call(() => this.#redis.zRange(indexKey, 0, -1))).filter((id) => id !== exceptSessionId);
+    // One transaction per session (its own slot), never one command spanning slots; in batches,
+    // each with its own deadline, so an account with a great many sessions neither fills the
+    // client's queue nor turns into a 503 merely for being large.
+    let live = 0;
+    for (let start = 0; start < ids.length; start += REVOKE_BATCH) {
+      const batch = ids.slice(start, start + REVOKE_BATCH);
+      live += await this.#call(async () => {
         const results = await Promise.all(batch.map((id) => this.#removeSession(id, now)));
         await this.#redis.zRem(indexKey, batch);
-        live += results.filter((r) => r.wasLive).length;
-      }
-      return live;
-    });
+        return results.filter((r) => r.wasLive).length;
+      });
+    }
+    return live;
   }
 
   async ping(): Promise<void> {
