@@ -106,7 +106,13 @@ export class BcryptWorkerThreads implements BcryptEngine {
   }
 
   #spawn(): Thread {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcryptPath: this.#bcryptPath, nice: this.#options.nice } });
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { bcryptPath: this.#bcryptPath, nice: this.#options.nice },
+      // Plain JavaScript and one native module: none of the parent's flags (the tsx loader, heap
+      // sizes) are needed, and each would cost start-up time and memory per thread.
+      execArgv: [],
+    });
     // Idle threads must not keep a process (a CLI run, a test) alive.
     worker.unref();
     const thread: Thread = { worker, busy: 0 };
