@@ -1,11 +1,13 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import pg from "pg";
 import { sql } from "drizzle-orm";
-import { openPglite, openPostgres, runMigrations } from "../../src/adapters/persistence/drizzle/database.js";
+import { DataDirInUseError, openPglite, openPostgres, runMigrations } from "../../src/adapters/persistence/drizzle/database.js";
 import { DrizzleUserRepository } from "../../src/adapters/persistence/drizzle/drizzle-user.repository.js";
 import { InMemoryUserRepository } from "../../src/adapters/persistence/in-memory-user.repository.js";
 import { describeEachDatabase, expectDatabaseUnavailable, UNREACHABLE_DATABASE_URL } from "../support/database-fixture.js";
@@ -50,6 +52,31 @@ describe("Drizzle database handles", () => {
       } finally {
         await second.close();
       }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a second open of a PGlite directory while it is open, and takes over a lock left by a dead process", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "hybrid-auth-pglite-lock-"));
+    const dataDir = path.join(dir, "db");
+    try {
+      const first = await openPglite(dataDir);
+      const err = await openPglite(dataDir).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(DataDirInUseError);
+      expect((err as Error).message).to.include(String(process.pid)).and.include("DATABASE_URL");
+      await first.close();
+
+      // A lock whose owner no longer runs (a crash, a SIGKILL) does not block the next start.
+      const gone = spawnSync(process.execPath, ["-e", "process.exit(0)"]).pid!;
+      await writeFile(`${dataDir}.lock`, String(gone));
+      const second = await openPglite(dataDir);
+      expect(await readFile(`${dataDir}.lock`, "utf8")).to.equal(String(process.pid));
+      await second.close();
+      expect(existsSync(`${dataDir}.lock`), "closing releases the lock").to.equal(false);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -50,8 +50,8 @@ export function generalHelp(): string {
     "Exit status: 0 done, 1 the operation failed (e.g. USER_NOT_FOUND), 2 usage error.",
     `Run '${BIN} help <command>' or '${BIN} <command> --help' for a command's arguments.`,
     "",
-    "Without DATABASE_URL the database is PGlite in DATA_DIR, which one process at a time may open:",
-    "stop a server using the same DATA_DIR first. Without REDIS_URL the server's sessions and lockouts",
+    "Without DATABASE_URL the database is PGlite in DATA_DIR, which one process at a time may open",
+    "(a lock file refuses a second one): stop a server using the same DATA_DIR first. Without REDIS_URL the server's sessions and lockouts",
     "live in its own memory, so the session and lock commands cannot reach them.",
   ].join("\n");
 }

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { mkdir } from "node:fs/promises";
+import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
 import { DrizzleQueryError, sql } from "drizzle-orm";
@@ -73,25 +74,85 @@ export async function openPostgres(url: string, opts: OpenPostgresOptions = {}):
 /** `dataDir` null keeps everything in memory (tests); otherwise data survives restarts. */
 export async function openPglite(dataDir: string | null): Promise<DatabaseHandle> {
   let client: PGlite;
+  let release = () => {};
   if (dataDir === null) {
     client = new PGlite();
   } else {
     const dir = path.resolve(dataDir);
     await mkdir(dir, { recursive: true });
-    client = new PGlite(dir);
+    release = lockDataDir(dir);
+    try {
+      client = new PGlite(dir);
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
-  await client.waitReady;
+  try {
+    await client.waitReady;
+  } catch (err) {
+    release();
+    throw err;
+  }
 
   const db: Database = drizzlePglite({ client });
   let closed: Promise<void> | undefined;
   const handle: DatabaseHandle = {
     db,
     kind: "pglite",
-    close: () => (closed ??= client.closed ? Promise.resolve() : client.close()),
+    close: () => (closed ??= (client.closed ? Promise.resolve() : client.close()).finally(release)),
     ping: () => ping(db),
   };
   internals.set(handle, { kind: "pglite", client });
   return handle;
+}
+
+/** Raised when another live process has the embedded database's directory open. */
+export class DataDirInUseError extends Error {}
+
+/**
+ * PGlite is PostgreSQL in this process with no lock of its own: two processes on one directory
+ * (a second `npm start`, the CLI next to a running server) would both write and corrupt it. A
+ * lock file next to the directory names the owner; one left by a process that died is taken over.
+ * Returns the release, also run if the process exits without closing.
+ */
+function lockDataDir(dir: string): () => void {
+  const lockPath = `${dir}.lock`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(lockPath, String(process.pid), { flag: "wx" });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw err;
+      const owner = Number(readFileSync(lockPath, "utf8").trim());
+      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+        throw new DataDirInUseError(
+          `the embedded database in ${dir} is in use by process ${owner}${owner === process.pid ? " (this one)" : ""}: stop it first, or set DATABASE_URL so several processes share a PostgreSQL`,
+        );
+      }
+      unlinkSync(lockPath); // left by a process that is gone
+    }
+  }
+  let held = true;
+  const release = () => {
+    if (!held) return;
+    held = false;
+    process.off("exit", release);
+    try {
+      if (readFileSync(lockPath, "utf8").trim() === String(process.pid)) unlinkSync(lockPath);
+    } catch {}
+  };
+  process.on("exit", release);
+  return release;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 async function ping(db: Database): Promise<void> {
