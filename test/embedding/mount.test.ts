@@ -71,6 +71,10 @@ describe("The Koa app mounted inside another Koa app under a prefix", () => {
     const refreshed = await agent.post("/auth/api/v1/auth/refresh-token").set("Origin", ORIGIN).send({}).expect(200);
     expect(cookiesOf(refreshed).refreshToken?.value).to.be.a("string").and.not.equal(cookies.refreshToken?.value);
     expect(refreshed.body.data.user.email).to.equal("mo@example.com");
+
+    // The API reference points clients at the prefix too.
+    expect((await agent.get("/auth/api/openapi.json").expect(200)).body.servers).to.deep.equal([{ url: "/auth" }]);
+    expect((await agent.get("/auth/api/docs").expect(200)).text).to.include('href="/auth/api/openapi.json"');
   });
 
   it("without the prefix setting, the refresh cookie is scoped to /api/v1/auth and never comes back through /auth", async () => {

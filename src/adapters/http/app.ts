@@ -90,6 +90,7 @@ export function createApp(deps: HttpDependencies): HybridAuthApp {
   const specs = deps.modules.flatMap((m) => m.routes());
   const router = buildRouter(deps, specs);
   app.routeSpecs = specs;
+  for (const m of deps.modules) m.appRoutes?.(specs);
 
   app.use(requestLogMiddleware(logger));
   app.use(errorMiddleware(logger));

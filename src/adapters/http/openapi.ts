@@ -35,6 +35,8 @@ export interface OpenApiOptions {
   version: string;
   description?: string;
   rateLimitOf?: (spec: RouteSpec) => RouteRateLimit | null;
+  /** The prefix the app is served under (BASE_PATH, or where it is mounted); "" at the root. */
+  basePath?: string;
 }
 
 export interface ErrorCodeRow {
@@ -231,7 +233,7 @@ export function buildOpenApiDocument(specs: RouteSpec[], options: OpenApiOptions
     openapi: "3.1.0",
     jsonSchemaDialect: "https://spec.openapis.org/oas/3.1/dialect/base",
     info: { title: options.title, version: options.version, description },
-    servers: [{ url: "/" }],
+    servers: [{ url: options.basePath || "/" }],
     tags,
     paths,
     components: components(errors),

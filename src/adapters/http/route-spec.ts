@@ -35,6 +35,8 @@ export function route<S extends v.GenericSchema | undefined = undefined>(spec: R
 
 export interface HttpModule {
   routes(): RouteSpec[];
+  /** Called once with every route of the app (all modules'), after it is built. */
+  appRoutes?(specs: RouteSpec[]): void;
 }
 
 /** Per-route middleware contributed by other concerns (rate limits), run after auth, before the body. */

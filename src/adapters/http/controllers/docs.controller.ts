@@ -2,9 +2,9 @@ import type { Context } from "koa";
 import { inject, injectable } from "tsyringe";
 import type { AuthSettings } from "../../../application/settings.js";
 import { TOKENS } from "../../../application/tokens.js";
-import type { HybridAuthApp } from "../app.js";
 import { DOCS_PAGE_CSP, renderDocsPage } from "../docs-page.js";
-import { APP_VERSION } from "../http-tokens.js";
+import type { HttpSettings } from "../http-settings.js";
+import { APP_VERSION, HTTP_SETTINGS } from "../http-tokens.js";
 import { buildOpenApiDocument, type OpenApiDocument } from "../openapi.js";
 import { RATE_LIMITER, type RateLimiter } from "../rate-limits.js";
 import { route, type HttpModule, type RouteSpec } from "../route-spec.js";
@@ -18,17 +18,27 @@ interface Rendered {
 }
 
 /**
- * The API reference. Built on first request from the app's final route list (ctx.app.routeSpecs),
+ * The API reference. Built on first request from the app's final route list (see appRoutes),
  * so routes installed by any feature, these two included, are documented without a list here.
  */
 @injectable()
 export class DocsController implements HttpModule {
   private readonly cache = new WeakMap<RouteSpec[], Rendered>();
+  /**
+   * The app's final route list, handed over when the app is built. Not ctx.app.routeSpecs:
+   * mounted inside another Koa app (koa-mount), ctx.app is the parent.
+   */
+  private specs: RouteSpec[] = [];
+
+  appRoutes(specs: RouteSpec[]): void {
+    this.specs = specs;
+  }
 
   constructor(
     @inject(APP_VERSION) private readonly version: string,
     @inject(TOKENS.AuthSettings) private readonly settings: AuthSettings,
     @inject(RATE_LIMITER) private readonly limiter: Pick<RateLimiter, "budgetOf">,
+    @inject(HTTP_SETTINGS) private readonly http: Pick<HttpSettings, "basePath">,
   ) {}
 
   routes(): RouteSpec[] {
@@ -43,7 +53,7 @@ export class DocsController implements HttpModule {
 
   openapi = async (ctx: Context): Promise<void> => {
     ctx.set("Cache-Control", "no-cache");
-    ctx.body = this.render(ctx).document;
+    ctx.body = this.render().document;
   };
 
   page = async (ctx: Context): Promise<void> => {
@@ -52,11 +62,11 @@ export class DocsController implements HttpModule {
     ctx.set("Content-Security-Policy", DOCS_PAGE_CSP);
     ctx.set("Cache-Control", "no-cache");
     ctx.type = "text/html; charset=utf-8";
-    ctx.body = this.render(ctx).html;
+    ctx.body = this.render().html;
   };
 
-  private render(ctx: Context): Rendered {
-    const specs = (ctx.app as HybridAuthApp).routeSpecs;
+  private render(): Rendered {
+    const specs = this.specs;
     const cached = this.cache.get(specs);
     if (cached) return cached;
     const document = buildOpenApiDocument(specs, {
@@ -64,13 +74,14 @@ export class DocsController implements HttpModule {
       version: this.version,
       description: "Email + password and OAuth authentication with cookie or bearer sessions.",
       rateLimitOf: (spec) => this.limiter.budgetOf(spec),
+      basePath: this.http.basePath ?? "",
     });
     // These two answer with the document and a page, not with envelopes.
     const json = document.paths[OPENAPI_PATH]?.get;
     if (json) json.responses["200"] = { description: "The OpenAPI document", content: { "application/json": { schema: { type: "object" } } } };
     const html = document.paths[DOCS_PATH]?.get;
     if (html) html.responses["200"] = { description: "An HTML page", content: { "text/html": { schema: { type: "string" } } } };
-    const rendered = { document, html: renderDocsPage(document, OPENAPI_PATH) };
+    const rendered = { document, html: renderDocsPage(document, `${this.http.basePath ?? ""}${OPENAPI_PATH}`) };
     this.cache.set(specs, rendered);
     return rendered;
   }
