@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/infrastructure/config.js";
 import { LoadWorker, type RequestPlan } from "./lib/load.js";
 import { Seeder } from "./lib/seed.js";
-import { freePort, START_NODE_FLAGS } from "./lib/servers.js";
+import { benchServerEnv, freePort, START_NODE_FLAGS } from "./lib/servers.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const argv = process.argv.slice(2);
@@ -26,21 +26,7 @@ const profiling = !argv.includes("--no-prof");
 const id = randomBytes(4).toString("hex");
 const dir = path.join(os.tmpdir(), `hybrid-auth-profile-${id}`);
 mkdirSync(dir, { recursive: true });
-const secret = () => randomBytes(48).toString("base64url");
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  NODE_ENV: "production",
-  LOG_LEVEL: "warn",
-  DATABASE_URL: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/hybrid_auth_bench",
-  REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/5",
-  JWT_ACCESS_SECRET: secret(),
-  JWT_REFRESH_SECRET: secret(),
-  CRYPTO_SECRET: secret(),
-  BCRYPT_COST: process.env.BCRYPT_COST ?? "12",
-  RATE_LIMITS: JSON.stringify({ "*": { ipPerWindow: 1_000_000_000, accountPerWindow: 1_000_000_000 } }),
-  TRUST_PROXY: "true",
-  DATA_DIR: dir,
-};
+const env = benchServerEnv(dir);
 const config = loadConfig(env, { persistSecrets: false });
 
 async function main() {

@@ -23,7 +23,7 @@ import { measureHashBound, type HashBound } from "./lib/hash-bound.js";
 import { LoadWorker, type LoadResult, type LoadSpec, type RequestPlan } from "./lib/load.js";
 import { formatScenarios, formatTargets, pct, round, row, type ScenarioRow, type TargetCheck } from "./lib/report.js";
 import { Seeder } from "./lib/seed.js";
-import { kill, startServer, type ServerProcess } from "./lib/servers.js";
+import { benchServerEnv, kill, startServer, type ServerProcess } from "./lib/servers.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS_DIR = path.join(ROOT, "bench", "results");
@@ -71,26 +71,7 @@ const runId = new Date().toISOString().replace(/[:.]/g, "-");
 const shortId = randomBytes(4).toString("hex");
 const dataDir = path.join(os.tmpdir(), `hybrid-auth-bench-${shortId}`);
 mkdirSync(dataDir, { recursive: true });
-const secret = () => randomBytes(48).toString("base64url");
-const serverEnv: NodeJS.ProcessEnv = {
-  ...process.env,
-  NODE_ENV: "production",
-  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
-  DATABASE_URL: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/hybrid_auth_bench",
-  REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/5",
-  JWT_ACCESS_SECRET: secret(),
-  JWT_REFRESH_SECRET: secret(),
-  CRYPTO_SECRET: secret(),
-  BCRYPT_COST: process.env.BCRYPT_COST ?? "12",
-  // Budgets far above what the run sends: the limiter still runs (and costs what it costs in
-  // Redis), but the figures are the service's, not the budget's.
-  RATE_LIMITS: JSON.stringify({ "*": { ipPerWindow: 1_000_000_000, accountPerWindow: 1_000_000_000 } }),
-  // Sign-in runs name a client address per user in X-Forwarded-For, as a load balancer would:
-  // from one address, 100 sign-ins in flight would trip the per-IP lockout, which counts an
-  // attempt as failed until its hash has run.
-  TRUST_PROXY: "true",
-  DATA_DIR: dataDir,
-};
+const serverEnv = benchServerEnv(dataDir);
 delete serverEnv.HASH_CONCURRENCY;
 const config = loadConfig({ ...serverEnv, HASH_CONCURRENCY: undefined }, { persistSecrets: false });
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createWriteStream, readFileSync } from "node:fs";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -35,6 +36,34 @@ export const START_NODE_FLAGS: string[] = (() => {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { scripts: { start: string } };
   return pkg.scripts.start.split(/\s+/).filter((arg) => /^--(?!import)[a-z-]+=\S+$/.test(arg));
 })();
+
+/**
+ * The environment every hybrid-auth server of a benchmark runs with: production mode on
+ * PostgreSQL + Redis (DATABASE_URL / REDIS_URL / BCRYPT_COST / BENCH_LOG_LEVEL override), fresh
+ * secrets, and its data directory.
+ */
+export function benchServerEnv(dataDir: string): NodeJS.ProcessEnv {
+  const secret = () => randomBytes(48).toString("base64url");
+  return {
+    ...process.env,
+    NODE_ENV: "production",
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
+    DATABASE_URL: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/hybrid_auth_bench",
+    REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/5",
+    JWT_ACCESS_SECRET: secret(),
+    JWT_REFRESH_SECRET: secret(),
+    CRYPTO_SECRET: secret(),
+    BCRYPT_COST: process.env.BCRYPT_COST ?? "12",
+    // Budgets far above what the run sends: the limiter still runs (and costs what it costs in
+    // Redis), but the figures are the service's, not the budget's.
+    RATE_LIMITS: JSON.stringify({ "*": { ipPerWindow: 1_000_000_000, accountPerWindow: 1_000_000_000 } }),
+    // Sign-in runs name a client address per user in X-Forwarded-For, as a load balancer would:
+    // from one address, 100 sign-ins in flight would trip the per-IP lockout, which counts an
+    // attempt as failed until its hash has run.
+    TRUST_PROXY: "true",
+    DATA_DIR: dataDir,
+  };
+}
 
 /** USER_HZ: 100 on every Linux platform Node runs on. */
 const CLOCK_TICKS = 100;
