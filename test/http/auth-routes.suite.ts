@@ -160,6 +160,18 @@ export function authRoutesSuite(backend: Backend): void {
       expect(payload.exp - payload.iat).to.equal(15 * 60);
     });
 
+    it("tells every cache not to store tokens or personal data (Cache-Control: no-store)", async () => {
+      const email = await registerVerified(app);
+      const signIn = await app.request.post(`${A}/signin`).set("X-Auth-Mode", "token").send({ email, password: PASSWORD }).expect(200);
+      expect(signIn.headers["cache-control"]).to.equal("no-store");
+      const profile = await app.request.get(`${A}/profile`).set("Authorization", `Bearer ${signIn.body.data.tokens.accessToken}`).expect(200);
+      expect(profile.headers["cache-control"]).to.equal("no-store");
+      const refreshed = await app.request.post(`${A}/refresh-token`).set("X-Auth-Mode", "token").send({ refreshToken: signIn.body.data.tokens.refreshToken }).expect(200);
+      expect(refreshed.headers["cache-control"]).to.equal("no-store");
+      expect((await app.request.post(`${A}/signin`).send({ email, password: "wrong password!!" })).headers["cache-control"]).to.equal("no-store");
+      expect((await app.request.get("/api/docs").expect(200)).headers["cache-control"], "the API reference may be revalidated").to.equal("no-cache");
+    });
+
     it("answers an unknown email and a wrong password with the same 401", async () => {
       const email = await registerVerified(app);
       const wrong = await app.request.post(`${A}/signin`).send({ email, password: "wrong password" });

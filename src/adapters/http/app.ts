@@ -94,7 +94,9 @@ export function createApp(deps: HttpDependencies): HybridAuthApp {
 
   app.use(requestLogMiddleware(logger));
   app.use(errorMiddleware(logger));
-  app.use(securityHeadersMiddleware(securityHeaderOptions(settings)));
+  // Tokens and personal data are never stored by a cache (RFC 6749 §5.1 for token responses);
+  // the few cacheable answers (avatar files, the API reference) set their own Cache-Control.
+  app.use(securityHeadersMiddleware(securityHeaderOptions(settings), { "Cache-Control": "no-store" }));
   const corsHeaders = cors({
     origin: (ctx) => (allowed.has(ctx.get("Origin")) ? ctx.get("Origin") : ""),
     credentials: true,

@@ -9,7 +9,7 @@ type HelmetOptions = Parameters<typeof helmet>[0];
  * and a promise: about 7 µs, 15 % of a request that does nothing else. Here helmet runs once
  * at start-up against a recording response, and each request gets the recorded headers.
  */
-export function securityHeadersMiddleware(options: HelmetOptions): Middleware {
+export function securityHeadersMiddleware(options: HelmetOptions, extra: Record<string, string> = {}): Middleware {
   const headers: Array<[string, string]> = [];
   const removed: string[] = [];
   const recorder = {
@@ -25,6 +25,7 @@ export function securityHeadersMiddleware(options: HelmetOptions): Middleware {
   // promise), so they are all recorded when this call returns.
   void helmet(options)({ req: { headers: {} }, res: recorder } as unknown as Context, async () => {});
   if (headers.length === 0) throw new Error("koa-helmet set no header: its interface changed");
+  headers.push(...Object.entries(extra));
   return function securityHeaders(ctx: Context, next: Next) {
     const res = ctx.res;
     for (const [name, value] of headers) res.setHeader(name, value);
