@@ -35,18 +35,24 @@ export function attemptCounterContract(factory: () => Promise<AttemptCounterFixt
   });
 
   const reserve = (key = KEY, policy = POLICY) => counter.reserve(key, policy, clock.now());
+  /** An attempt that is let through and then fails (a wrong password). */
+  const failed = async (key = KEY, policy = POLICY) => {
+    const decision = await reserve(key, policy);
+    if (decision.allowed) await counter.settleFailure(key);
+    return decision;
+  };
   const advance = (seconds: number) => clock.advance(seconds * 1000);
 
   /** Runs threshold allowed attempts and the one that blocks; returns the blocking decision. */
   async function tripBlock(key = KEY, policy = POLICY): Promise<AttemptDecision> {
-    for (let i = 1; i <= policy.threshold; i++) expect(await reserve(key, policy)).to.deep.equal({ allowed: true, failures: i });
+    for (let i = 1; i <= policy.threshold; i++) expect(await failed(key, policy)).to.deep.equal({ allowed: true, failures: i });
     const decision = await reserve(key, policy);
     expect(decision).to.include({ allowed: false, newlyBlocked: true });
     return decision;
   }
 
   it("allows threshold attempts, blocks on the next one and refuses while blocked", async () => {
-    for (let i = 1; i <= 5; i++) expect(await reserve()).to.deep.equal({ allowed: true, failures: i });
+    for (let i = 1; i <= 5; i++) expect(await failed()).to.deep.equal({ allowed: true, failures: i });
     expect(await reserve()).to.deep.equal({ allowed: false, retryAfterSeconds: 900, newlyBlocked: true });
     expect(await reserve()).to.deep.equal({ allowed: false, retryAfterSeconds: 900, newlyBlocked: false });
     advance(100);
@@ -54,31 +60,56 @@ export function attemptCounterContract(factory: () => Promise<AttemptCounterFixt
     expect(await counter.blockedFor(KEY, clock.now())).to.equal(800);
   });
 
-  it("lets exactly threshold of 50 parallel attempts through and reports the block once", async () => {
+  it("lets exactly threshold of 50 parallel attempts through; the rest are refused as busy, and the block starts once they failed", async () => {
     const decisions = await Promise.all(Array.from({ length: 50 }, () => reserve()));
     const allowed = decisions.filter((d) => d.allowed);
     expect(allowed.map((d) => d.failures).sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5]);
     const refused = decisions.filter((d) => !d.allowed);
     expect(refused).to.have.length(45);
-    expect(refused.filter((d) => d.newlyBlocked)).to.have.length(1);
-    for (const d of refused) expect(d.retryAfterSeconds).to.equal(900);
+    for (const d of refused) expect(d).to.deep.equal({ allowed: false, retryAfterSeconds: 1, newlyBlocked: false, busy: true });
+    expect(await counter.blockedFor(KEY, clock.now())).to.equal(0);
+
+    for (let i = 0; i < 5; i++) await counter.settleFailure(KEY);
+    const after = await Promise.all(Array.from({ length: 10 }, () => reserve()));
+    expect(after.filter((d) => !d.allowed && d.newlyBlocked)).to.have.length(1);
+    for (const d of after) expect(d).to.include({ allowed: false, retryAfterSeconds: 900 });
+  });
+
+  it("never blocks for attempts that were in flight and then succeeded (a burst behind one NAT)", async () => {
+    const burst = await Promise.all(Array.from({ length: 8 }, () => reserve()));
+    expect(burst.filter((d) => d.allowed)).to.have.length(5);
+    expect(burst.filter((d) => !d.allowed && (d as { busy?: boolean }).busy)).to.have.length(3);
+    for (let i = 0; i < 5; i++) await counter.forgive(KEY);
+    // The three refused retry a second later and get through; nobody is blocked.
+    advance(1);
+    for (let i = 1; i <= 3; i++) expect(await reserve()).to.deep.equal({ allowed: true, failures: i });
+    expect(await counter.blockedFor(KEY, clock.now())).to.equal(0);
+  });
+
+  it("a success clears settled failures but keeps the attempts still in flight counted", async () => {
+    await failed();
+    await failed();
+    await reserve(); // in flight
+    await reserve(); // in flight, and succeeds:
+    await counter.clearFailures(KEY);
+    expect(await reserve(), "the other in-flight attempt still counts").to.deep.equal({ allowed: true, failures: 2 });
   });
 
   it("blocks when the failures fall inside one window", async () => {
-    await reserve();
+    await failed();
     advance(600);
-    for (let i = 2; i <= 5; i++) expect(await reserve()).to.deep.equal({ allowed: true, failures: i });
+    for (let i = 2; i <= 5; i++) expect(await failed()).to.deep.equal({ allowed: true, failures: i });
     advance(299); // one second before the window that opened at the first failure closes
     expect(await reserve()).to.include({ allowed: false, newlyBlocked: true });
   });
 
   it("starts a fresh count once the window that opened at the first failure has passed", async () => {
-    await reserve();
+    await failed();
     advance(600);
-    for (let i = 2; i <= 5; i++) await reserve();
+    for (let i = 2; i <= 5; i++) await failed();
     advance(300); // the window opened at the first failure, not the last
-    expect(await reserve()).to.deep.equal({ allowed: true, failures: 1 });
-    for (let i = 2; i <= 5; i++) expect(await reserve()).to.deep.equal({ allowed: true, failures: i });
+    expect(await failed()).to.deep.equal({ allowed: true, failures: 1 });
+    for (let i = 2; i <= 5; i++) expect(await failed()).to.deep.equal({ allowed: true, failures: i });
     expect(await reserve()).to.include({ allowed: false, newlyBlocked: true });
   });
 
@@ -127,7 +158,8 @@ export function attemptCounterContract(factory: () => Promise<AttemptCounterFixt
   });
 
   it("clearFailures resets the count but keeps an active block", async () => {
-    for (let i = 0; i < 4; i++) await reserve();
+    for (let i = 0; i < 4; i++) await failed();
+    await reserve(); // the attempt that succeeds
     await counter.clearFailures(KEY);
     expect(await reserve()).to.deep.equal({ allowed: true, failures: 1 });
 

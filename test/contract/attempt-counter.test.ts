@@ -19,6 +19,7 @@ describe("AttemptCounter contract", () => {
         const policy = { ...EMAIL_LOCKOUT_POLICY, threshold: 1 };
         for (let i = 0; i < 3_000; i++) await counter.reserve(`ip:10.0.${i >> 8}.${i & 255}`, policy, clock.now());
         await counter.reserve("email:blocked@example.com", policy, clock.now());
+        await counter.settleFailure("email:blocked@example.com");
         await counter.reserve("email:blocked@example.com", policy, clock.now()); // blocked for 15 min
         clock.advance(policy.windowSeconds * 1000);
         for (let i = 0; i < 3_000; i++) await counter.reserve(`ip:10.1.${i >> 8}.${i & 255}`, policy, clock.now());
@@ -26,6 +27,7 @@ describe("AttemptCounter contract", () => {
         // a key still remembered for escalation survives the sweep
         clock.advance(policy.baseBlockSeconds * 1000);
         await counter.reserve("email:blocked@example.com", policy, clock.now());
+        await counter.settleFailure("email:blocked@example.com");
         const second = await counter.reserve("email:blocked@example.com", policy, clock.now());
         expect(second).to.deep.equal({ allowed: false, retryAfterSeconds: 1800, newlyBlocked: true });
       });
@@ -48,7 +50,11 @@ describe("AttemptCounter contract", () => {
         const policy = EMAIL_LOCKOUT_POLICY;
         const key = "email:ada@example.com";
         try {
-          for (let i = 0; i < 6; i++) await counter.reserve(key, policy, clock.now()); // blocked for 900 s
+          for (let i = 0; i < 5; i++) {
+            await counter.reserve(key, policy, clock.now());
+            await counter.settleFailure(key);
+          }
+          await counter.reserve(key, policy, clock.now()); // blocked for 900 s
           clock.advance(900_000);
           await counter.reserve(key, policy, clock.now()); // one failure in a fresh window
           await counter.block("ip:10.0.0.1", 60, clock.now());

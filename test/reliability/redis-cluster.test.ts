@@ -127,7 +127,9 @@ describe("Redis Cluster (three masters)", function () {
     }
     await codes.issue({ purpose: "verify-email", subject: "ada@example.com", codeHash: "c", now, ttlSeconds: 600, cooldownSeconds: 60, hourlyCap: 5 });
     await codes.consume({ purpose: "verify-email", subject: "ada@example.com", codeHash: "wrong", now, maxAttempts: 5 });
-    for (let i = 0; i < EMAIL_LOCKOUT_POLICY.threshold + 1; i++) await attempts.reserve("email:ada@example.com", EMAIL_LOCKOUT_POLICY, now);
+    for (let i = 0; i < EMAIL_LOCKOUT_POLICY.threshold + 1; i++) {
+      if ((await attempts.reserve("email:ada@example.com", EMAIL_LOCKOUT_POLICY, now)).allowed) await attempts.settleFailure("email:ada@example.com");
+    }
     expect(await sessions.revokeAllForUser(userId)).to.equal(3);
     await sessions.create({
       id: ids[0]!,

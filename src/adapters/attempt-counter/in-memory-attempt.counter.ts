@@ -5,8 +5,10 @@ import { blockDurationSeconds, type AttemptPolicy } from "../../domain/lockout.p
 const MIN_SWEEP_SIZE = 1_000;
 
 interface Entry {
-  /** Failures in the fixed window that opened at the first one; 0 means no window. */
+  /** Attempts counted in the fixed window that opened at the first one; 0 means no window. */
   failures: number;
+  /** Of those, attempts not settled yet. */
+  pending: number;
   windowEndsAt: number;
   blockedUntil: number;
   blocks: number;
@@ -30,35 +32,49 @@ export class InMemoryAttemptCounter implements AttemptCounter {
   async reserve(key: string, policy: AttemptPolicy, now: Date): Promise<AttemptDecision> {
     const t = now.getTime();
     this.#maybeSweep(t);
-    const entry = this.#entries.get(key) ?? { failures: 0, windowEndsAt: 0, blockedUntil: 0, blocks: 0, forgetBlocksAt: 0 };
+    const entry = this.#entries.get(key) ?? { failures: 0, pending: 0, windowEndsAt: 0, blockedUntil: 0, blocks: 0, forgetBlocksAt: 0 };
     if (entry.blockedUntil > t) return { allowed: false, retryAfterSeconds: seconds(entry.blockedUntil - t), newlyBlocked: false };
     if (entry.failures === 0 || t >= entry.windowEndsAt) {
       entry.failures = 0;
+      entry.pending = 0;
       entry.windowEndsAt = t + toMs(policy.windowSeconds);
     }
-    entry.failures++;
     this.#entries.set(key, entry);
-    if (entry.failures <= policy.threshold) return { allowed: true, failures: entry.failures };
+    if (entry.failures < policy.threshold) {
+      entry.failures++;
+      entry.pending++;
+      return { allowed: true, failures: entry.failures };
+    }
+    if (entry.failures - entry.pending < policy.threshold) return { allowed: false, retryAfterSeconds: 1, newlyBlocked: false, busy: true };
 
     entry.blocks = entry.forgetBlocksAt > t ? entry.blocks + 1 : 1;
     const blockMs = toMs(blockDurationSeconds(policy, entry.blocks));
     entry.blockedUntil = t + blockMs;
     entry.forgetBlocksAt = entry.blockedUntil + toMs(policy.escalationMemorySeconds);
     entry.failures = 0;
+    entry.pending = 0;
     entry.windowEndsAt = 0;
     return { allowed: false, retryAfterSeconds: seconds(blockMs), newlyBlocked: true };
+  }
+
+  async settleFailure(key: string): Promise<void> {
+    const entry = this.#entries.get(key);
+    if (entry && entry.pending > 0) entry.pending -= 1;
   }
 
   async clearFailures(key: string): Promise<void> {
     const entry = this.#entries.get(key);
     if (!entry) return;
-    entry.failures = 0;
-    entry.windowEndsAt = 0;
+    entry.pending = Math.max(0, entry.pending - 1);
+    entry.failures = entry.pending;
+    if (entry.failures === 0) entry.windowEndsAt = 0;
   }
 
   async forgive(key: string): Promise<void> {
     const entry = this.#entries.get(key);
-    if (entry && entry.failures > 0) entry.failures -= 1;
+    if (!entry) return;
+    if (entry.failures > 0) entry.failures -= 1;
+    if (entry.pending > 0) entry.pending -= 1;
   }
 
   async reset(key: string): Promise<void> {
@@ -70,7 +86,7 @@ export class InMemoryAttemptCounter implements AttemptCounter {
     const ms = toMs(seconds);
     if (ms <= 0) return;
     this.#maybeSweep(t);
-    const entry = this.#entries.get(key) ?? { failures: 0, windowEndsAt: 0, blockedUntil: 0, blocks: 0, forgetBlocksAt: 0 };
+    const entry = this.#entries.get(key) ?? { failures: 0, pending: 0, windowEndsAt: 0, blockedUntil: 0, blocks: 0, forgetBlocksAt: 0 };
     // An operator lock never shortens a longer block already in force.
     entry.blockedUntil = Math.max(entry.blockedUntil, t + ms);
     this.#entries.set(key, entry);

@@ -14,7 +14,8 @@ const DEPENDENCY = "sessionStore";
 
 /*
  * Keys of one counted key share the hash tag {att:<key>}, so each script stays in one slot:
- *   :f  hash {start, count}     failures in a fixed window that opens at the first failure
+ *   :f  hash {start, count, pending}  attempts counted in a fixed window that opens at the
+ *                              first one; `pending` of them are still in flight
  *   :b  string (epoch ms)       blocked until
  *   :n  hash {n, forgetAt}      blocks so far, for escalation
  * Every instant is the caller's `now`, never Redis TIME, so one clock rules every instance (and
@@ -27,25 +28,27 @@ const DEPENDENCY = "sessionStore";
  * Check, count and block in one script so parallel guesses cannot slip past the threshold.
  *
  * KEYS: failures, blockedUntil, blocks. ARGV: now, threshold, windowMs, baseMs, maxMs, memoryMs.
- * Reply: {1, failures} | {0, retryAfterMs, newlyBlocked (0|1)}.
+ * Reply: {1, count} | {0, retryAfterMs, newlyBlocked (0|1)} | {2} (busy: attempts in flight fill
+ * the budget; refused without a block).
  */
 const RESERVE = new RedisScript(`
 local now, threshold, windowMs = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local baseMs, maxMs, memoryMs = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local blockedUntil = tonumber(redis.call('GET', KEYS[2]) or '0')
 if blockedUntil > now then return {0, blockedUntil - now, 0} end
-local f = redis.call('HMGET', KEYS[1], 'start', 'count')
-local start, count = tonumber(f[1]), tonumber(f[2] or '0')
-if not start or now >= start + windowMs then
+local f = redis.call('HMGET', KEYS[1], 'start', 'count', 'pending')
+local start, count, pending = tonumber(f[1]), tonumber(f[2] or '0'), tonumber(f[3] or '0')
+if not start or count == 0 or now >= start + windowMs then
   start = now
   count = 0
+  pending = 0
 end
-count = count + 1
-if count <= threshold then
-  redis.call('HSET', KEYS[1], 'start', start, 'count', count)
+if count < threshold then
+  redis.call('HSET', KEYS[1], 'start', start, 'count', count + 1, 'pending', pending + 1)
   redis.call('PEXPIRE', KEYS[1], math.max(start + windowMs - now, 1))
-  return {1, count}
+  return {1, count + 1}
 end
+if count - pending < threshold then return {2} end
 local m = redis.call('HMGET', KEYS[3], 'n', 'forgetAt')
 local n = tonumber(m[1] or '0')
 if tonumber(m[2] or '0') <= now then n = 0 end
@@ -63,10 +66,28 @@ return {0, blockMs, 1}
  * An operator lock never shortens a longer block already in force.
  * KEYS: blockedUntil. ARGV: now, ms.
  */
-/** Decrements the window's count by one, never below zero; the window itself is kept. */
+/** One attempt in flight given back: count and pending down by one, never below zero. */
 const FORGIVE = new RedisScript(`
-local count = tonumber(redis.call('HGET', KEYS[1], 'count') or '0')
-if count > 0 then redis.call('HINCRBY', KEYS[1], 'count', -1) end
+local f = redis.call('HMGET', KEYS[1], 'count', 'pending')
+if tonumber(f[1] or '0') > 0 then redis.call('HINCRBY', KEYS[1], 'count', -1) end
+if tonumber(f[2] or '0') > 0 then redis.call('HINCRBY', KEYS[1], 'pending', -1) end
+return 0
+`);
+
+/** One attempt in flight settled as a failure: it stays counted. */
+const SETTLE_FAILURE = new RedisScript(`
+if tonumber(redis.call('HGET', KEYS[1], 'pending') or '0') > 0 then redis.call('HINCRBY', KEYS[1], 'pending', -1) end
+return 0
+`);
+
+/** A success: settled failures go with it; attempts still in flight stay counted. */
+const CLEAR_FAILURES = new RedisScript(`
+local pending = tonumber(redis.call('HGET', KEYS[1], 'pending') or '0') - 1
+if pending <= 0 then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('HSET', KEYS[1], 'count', pending, 'pending', pending)
+end
 return 0
 `);
 
@@ -104,11 +125,16 @@ export class RedisAttemptCounter implements AttemptCounter {
     if (!Array.isArray(reply)) throw new Error("unexpected reply from the reserve script");
     const [allowed, value, newlyBlocked] = (reply as unknown[]).map(Number) as [number, number, number | undefined];
     if (allowed === 1) return { allowed: true, failures: value };
+    if (allowed === 2) return { allowed: false, retryAfterSeconds: 1, newlyBlocked: false, busy: true };
     return { allowed: false, retryAfterSeconds: seconds(value), newlyBlocked: newlyBlocked === 1 };
   }
 
+  async settleFailure(key: string): Promise<void> {
+    await this.#call(() => SETTLE_FAILURE.run(this.#redis, [this.#keys(key).failures], []));
+  }
+
   async clearFailures(key: string): Promise<void> {
-    await this.#call(() => this.#redis.del(this.#keys(key).failures));
+    await this.#call(() => CLEAR_FAILURES.run(this.#redis, [this.#keys(key).failures], []));
   }
 
   async forgive(key: string): Promise<void> {

@@ -64,6 +64,9 @@ export class PasswordAttempts {
       await this.counter.clearFailures(emailAttemptKey(emailNormalized));
       // Only failures count against an IP: give back the attempt reserved above.
       if (ip) await this.counter.forgive(ipAttemptKey(ip));
+    } else {
+      await this.counter.settleFailure(emailAttemptKey(emailNormalized));
+      if (ip) await this.counter.settleFailure(ipAttemptKey(ip));
     }
     return ok;
   }

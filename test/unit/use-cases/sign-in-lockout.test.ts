@@ -141,6 +141,27 @@ describe("SignIn lockout (PasswordAttempts)", () => {
     for (let i = 0; i < 60; i++) await signIn("alice@example.com", PASSWORD, office);
   });
 
+  it("a burst of 60 correct sign-ins from one office IP at once blocks nobody: the few over the budget retry after a second", async () => {
+    const office: RequestMeta = { ip: "192.0.2.8", userAgent: null };
+    const emails = Array.from({ length: 60 }, (_, i) => `staff${i}@example.com`);
+    for (const email of emails) await h.registerVerifiedUser(email, PASSWORD);
+    const results = await Promise.all(emails.map((email) => signIn(email, PASSWORD, office).then(() => null, (e: unknown) => e)));
+    const refused = results.filter((r) => r !== null);
+    expect(60 - refused.length, "the IP budget's worth got through at once").to.be.at.least(50);
+    for (const err of refused) expect(err).to.be.instanceOf(TooManyAttemptsError).with.property("retryAfterSeconds", 1);
+    h.clock.advance(1_000);
+    for (const [i, r] of results.entries()) if (r !== null) await signIn(emails[i]!, PASSWORD, office);
+    expect(await rejectionOf(signIn("staff0@example.com", WRONG, office)), "the IP is not blocked").to.be.instanceOf(InvalidCredentialsError);
+  });
+
+  it("six devices signing in to one account at once never lock it", async () => {
+    const results = await Promise.all(Array.from({ length: 6 }, () => signIn("alice@example.com", PASSWORD).then(() => null, (e: unknown) => e)));
+    for (const err of results.filter((r) => r !== null)) expect(err).to.be.instanceOf(TooManyAttemptsError).with.property("retryAfterSeconds", 1);
+    await signIn("alice@example.com", PASSWORD);
+    await h.flushBackground();
+    expect(h.mailer.last("alice@example.com", "account-locked")).to.equal(undefined);
+  });
+
   it("does not count attempts refused for a blocked IP against the email", async () => {
     const attacker: RequestMeta = { ip: "192.0.2.66", userAgent: null };
     for (let i = 0; i < 10; i++) await fail(5, `other${i}@example.com`, attacker);
