@@ -23,6 +23,13 @@ export const EMAIL_LOCKOUT_POLICY: AttemptPolicy = {
   escalationMemorySeconds: 24 * 3600,
 };
 
+/**
+ * An attempt still "in flight" this long after the latest reservation never got its verdict
+ * recorded (the process died mid-hash, the store was unreachable): it then counts as a failure.
+ * Longer than any wait in the hash queue.
+ */
+export const ATTEMPT_IN_FLIGHT_SECONDS = 120;
+
 /** Generous, so an office behind one NAT is not locked out by a few people's typos. */
 export const IP_LOCKOUT_POLICY: AttemptPolicy = {
   threshold: 50,

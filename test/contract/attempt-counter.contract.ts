@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { AttemptCounter, AttemptDecision } from "../../src/application/ports/attempt-counter.port.js";
-import { EMAIL_LOCKOUT_POLICY, type AttemptPolicy } from "../../src/domain/lockout.policy.js";
+import { ATTEMPT_IN_FLIGHT_SECONDS, EMAIL_LOCKOUT_POLICY, type AttemptPolicy } from "../../src/domain/lockout.policy.js";
 import type { ManualClock } from "../support/manual-clock.js";
 
 export interface AttemptCounterFixture {
@@ -84,6 +84,14 @@ export function attemptCounterContract(factory: () => Promise<AttemptCounterFixt
     advance(1);
     for (let i = 1; i <= 3; i++) expect(await reserve()).to.deep.equal({ allowed: true, failures: i });
     expect(await counter.blockedFor(KEY, clock.now())).to.equal(0);
+  });
+
+  it("counts an attempt whose verdict never arrived as a failure after ATTEMPT_IN_FLIGHT_SECONDS", async () => {
+    for (let i = 0; i < 4; i++) await failed();
+    await reserve(); // the process checking it died
+    expect(await reserve()).to.include({ allowed: false, busy: true, newlyBlocked: false });
+    advance(ATTEMPT_IN_FLIGHT_SECONDS);
+    expect(await reserve()).to.deep.equal({ allowed: false, retryAfterSeconds: 900, newlyBlocked: true });
   });
 
   it("a success clears settled failures but keeps the attempts still in flight counted", async () => {

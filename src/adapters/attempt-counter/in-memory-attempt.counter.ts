@@ -1,5 +1,5 @@
 import type { AttemptCounter, AttemptDecision } from "../../application/ports/attempt-counter.port.js";
-import { blockDurationSeconds, type AttemptPolicy } from "../../domain/lockout.policy.js";
+import { ATTEMPT_IN_FLIGHT_SECONDS, blockDurationSeconds, type AttemptPolicy } from "../../domain/lockout.policy.js";
 
 /** Below this many tracked keys a sweep is not worth the scan. */
 const MIN_SWEEP_SIZE = 1_000;
@@ -9,6 +9,8 @@ interface Entry {
   failures: number;
   /** Of those, attempts not settled yet. */
   pending: number;
+  /** When the latest of them was reserved. */
+  pendingAt: number;
   windowEndsAt: number;
   blockedUntil: number;
   blocks: number;
@@ -32,17 +34,19 @@ export class InMemoryAttemptCounter implements AttemptCounter {
   async reserve(key: string, policy: AttemptPolicy, now: Date): Promise<AttemptDecision> {
     const t = now.getTime();
     this.#maybeSweep(t);
-    const entry = this.#entries.get(key) ?? { failures: 0, pending: 0, windowEndsAt: 0, blockedUntil: 0, blocks: 0, forgetBlocksAt: 0 };
+    const entry = this.#entries.get(key) ?? { failures: 0, pending: 0, pendingAt: 0, windowEndsAt: 0, blockedUntil: 0, blocks: 0, forgetBlocksAt: 0 };
     if (entry.blockedUntil > t) return { allowed: false, retryAfterSeconds: seconds(entry.blockedUntil - t), newlyBlocked: false };
     if (entry.failures === 0 || t >= entry.windowEndsAt) {
       entry.failures = 0;
       entry.pending = 0;
       entry.windowEndsAt = t + toMs(policy.windowSeconds);
     }
+    if (entry.pending > 0 && t - entry.pendingAt >= toMs(ATTEMPT_IN_FLIGHT_SECONDS)) entry.pending = 0;
     this.#entries.set(key, entry);
     if (entry.failures < policy.threshold) {
       entry.failures++;
       entry.pending++;
+      entry.pendingAt = t;
       return { allowed: true, failures: entry.failures };
     }
     if (entry.failures - entry.pending < policy.threshold) return { allowed: false, retryAfterSeconds: 1, newlyBlocked: false, busy: true };
@@ -86,7 +90,7 @@ export class InMemoryAttemptCounter implements AttemptCounter {
     const ms = toMs(seconds);
     if (ms <= 0) return;
     this.#maybeSweep(t);
-    const entry = this.#entries.get(key) ?? { failures: 0, pending: 0, windowEndsAt: 0, blockedUntil: 0, blocks: 0, forgetBlocksAt: 0 };
+    const entry = this.#entries.get(key) ?? { failures: 0, pending: 0, pendingAt: 0, windowEndsAt: 0, blockedUntil: 0, blocks: 0, forgetBlocksAt: 0 };
     // An operator lock never shortens a longer block already in force.
     entry.blockedUntil = Math.max(entry.blockedUntil, t + ms);
     this.#entries.set(key, entry);

@@ -1,5 +1,5 @@
 import type { AttemptCounter, AttemptDecision } from "../../application/ports/attempt-counter.port.js";
-import type { AttemptPolicy } from "../../domain/lockout.policy.js";
+import { ATTEMPT_IN_FLIGHT_SECONDS, type AttemptPolicy } from "../../domain/lockout.policy.js";
 import { RedisScript, withDeadline, type RedisHandle } from "../redis/redis-client.js";
 
 export interface RedisAttemptCounterOptions {
@@ -14,8 +14,10 @@ const DEPENDENCY = "sessionStore";
 
 /*
  * Keys of one counted key share the hash tag {att:<key>}, so each script stays in one slot:
- *   :f  hash {start, count, pending}  attempts counted in a fixed window that opens at the
- *                              first one; `pending` of them are still in flight
+ *   :f  hash {start, count, pending, pendingAt}  attempts counted in a fixed window that opens
+ *                              at the first one; `pending` of them are still in flight, the latest
+ *                              reserved at `pendingAt` (after ATTEMPT_IN_FLIGHT_SECONDS they count
+ *                              as failures: their verdict never arrived)
  *   :b  string (epoch ms)       blocked until
  *   :n  hash {n, forgetAt}      blocks so far, for escalation
  * Every instant is the caller's `now`, never Redis TIME, so one clock rules every instance (and
@@ -27,7 +29,8 @@ const DEPENDENCY = "sessionStore";
  *
  * Check, count and block in one script so parallel guesses cannot slip past the threshold.
  *
- * KEYS: failures, blockedUntil, blocks. ARGV: now, threshold, windowMs, baseMs, maxMs, memoryMs.
+ * KEYS: failures, blockedUntil, blocks. ARGV: now, threshold, windowMs, baseMs, maxMs, memoryMs,
+ * inFlightMs.
  * Reply: {1, count} | {0, retryAfterMs, newlyBlocked (0|1)} | {2} (busy: attempts in flight fill
  * the budget; refused without a block).
  */
@@ -36,15 +39,19 @@ local now, threshold, windowMs = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(
 local baseMs, maxMs, memoryMs = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local blockedUntil = tonumber(redis.call('GET', KEYS[2]) or '0')
 if blockedUntil > now then return {0, blockedUntil - now, 0} end
-local f = redis.call('HMGET', KEYS[1], 'start', 'count', 'pending')
+local f = redis.call('HMGET', KEYS[1], 'start', 'count', 'pending', 'pendingAt')
 local start, count, pending = tonumber(f[1]), tonumber(f[2] or '0'), tonumber(f[3] or '0')
 if not start or count == 0 or now >= start + windowMs then
   start = now
   count = 0
   pending = 0
 end
+if pending > 0 and now - tonumber(f[4] or '0') >= tonumber(ARGV[7]) then
+  pending = 0
+  redis.call('HSET', KEYS[1], 'pending', 0)
+end
 if count < threshold then
-  redis.call('HSET', KEYS[1], 'start', start, 'count', count + 1, 'pending', pending + 1)
+  redis.call('HSET', KEYS[1], 'start', start, 'count', count + 1, 'pending', pending + 1, 'pendingAt', now)
   redis.call('PEXPIRE', KEYS[1], math.max(start + windowMs - now, 1))
   return {1, count + 1}
 end
@@ -120,6 +127,7 @@ export class RedisAttemptCounter implements AttemptCounter {
         toMs(policy.baseBlockSeconds),
         toMs(policy.maxBlockSeconds),
         toMs(policy.escalationMemorySeconds),
+        toMs(ATTEMPT_IN_FLIGHT_SECONDS),
       ]),
     );
     if (!Array.isArray(reply)) throw new Error("unexpected reply from the reserve script");
