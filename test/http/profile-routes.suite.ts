@@ -17,7 +17,7 @@ import {
   type Backend,
   type TestApp,
 } from "../support/http-harness.js";
-import { IMAGES, pngOfSize } from "../support/images.js";
+import { GPS_NOTE, IMAGES, imagesWithMetadata, pngOfSize } from "../support/images.js";
 
 const PROFILE = "/api/v1/auth/profile";
 const MiB = 1024 * 1024;
@@ -167,6 +167,24 @@ export function profileRoutesSuite(backend: Backend): void {
   });
 
   describe("multipart", () => {
+    for (const [contentType, bytes] of Object.entries(imagesWithMetadata())) {
+      it(`removes camera metadata (EXIF, XMP, text: where the picture was taken) from a ${contentType} avatar, pixels untouched`, async () => {
+        expect(Buffer.from(bytes).toString("latin1")).to.include(GPS_NOTE);
+        const { auth } = await signedIn();
+        const res = await app.request.patch(PROFILE).set("Authorization", auth).attach("avatar", Buffer.from(bytes), { filename: "phone-photo", contentType });
+        expect(res.status, JSON.stringify(res.body)).to.equal(200);
+        const stored = await app.request.get(new URL(res.body.data.user.avatar.url).pathname).buffer(true).parse((r, cb) => {
+          const chunks: Buffer[] = [];
+          r.on("data", (c: Buffer) => chunks.push(c));
+          r.on("end", () => cb(null, Buffer.concat(chunks)));
+        });
+        expect(stored.status).to.equal(200);
+        expect((stored.body as Buffer).toString("latin1")).to.not.include("GPSLatitude");
+        // What is left is byte for byte the same image without its metadata.
+        expect(Buffer.compare(stored.body as Buffer, Buffer.from(IMAGES[contentType as "image/jpeg" | "image/png"]))).to.equal(0);
+      });
+    }
+
     for (const [contentType, bytes] of Object.entries(IMAGES)) {
       const ext = { "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp" }[contentType]!;
       it(`stores a ${ext} avatar with the name, and serves it back as ${contentType}`, async () => {

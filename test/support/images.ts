@@ -63,6 +63,31 @@ const GIF = Buffer.from("47494638396101000100800000000000ffffff2c000000000100010
 /** A 1×1 lossless WebP (VP8L), the one browsers' feature tests decode. */
 const WEBP = Buffer.from("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==", "base64");
 
+/** Where a phone would say the picture was taken. */
+export const GPS_NOTE = "GPSLatitude 48.858370 N GPSLongitude 2.294481 E";
+
+/**
+ * The same JPEG and PNG as IMAGES, carrying metadata a camera writes: an EXIF APP1 segment and an
+ * XMP one (JPEG), eXIf and tEXt chunks (PNG), each holding GPS_NOTE.
+ */
+export function imagesWithMetadata(): Record<"image/jpeg" | "image/png", Uint8Array> {
+  const plainJpeg = jpeg();
+  const app1 = (payload: Buffer) => Buffer.concat([Buffer.from([0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff]), payload]);
+  const exif = app1(Buffer.concat([Buffer.from("Exif\0\0", "latin1"), Buffer.from(`MM\0*${GPS_NOTE}`, "latin1")]));
+  const xmp = app1(Buffer.from(`http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>${GPS_NOTE}</x:xmpmeta>`, "latin1"));
+  const jpegWithMetadata = Buffer.concat([plainJpeg.subarray(0, 2), exif, xmp, plainJpeg.subarray(2)]);
+
+  const plainPng = png();
+  const afterIhdr = 8 + 12 + 13;
+  const pngWithMetadata = Buffer.concat([
+    plainPng.subarray(0, afterIhdr),
+    pngChunk("eXIf", Buffer.from(`MM\0*${GPS_NOTE}`, "latin1")),
+    pngChunk("tEXt", Buffer.from(`Comment\0${GPS_NOTE}`, "latin1")),
+    plainPng.subarray(afterIhdr),
+  ]);
+  return { "image/jpeg": new Uint8Array(jpegWithMetadata), "image/png": new Uint8Array(pngWithMetadata) };
+}
+
 export const IMAGES: Record<AvatarContentType, Uint8Array> = {
   "image/png": new Uint8Array(png()),
   "image/jpeg": new Uint8Array(jpeg()),

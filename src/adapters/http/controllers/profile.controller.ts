@@ -4,6 +4,7 @@ import type * as v from "valibot";
 import { UpdateProfile, type UpdateProfileInput } from "../../../application/use-cases/update-profile.use-case.js";
 import { UnsupportedMediaTypeError } from "../../../domain/errors.js";
 import { respond } from "../envelope.js";
+import { stripImageMetadata } from "../image-metadata.js";
 import { sniffImageType } from "../image-sniffer.js";
 import { authOf } from "../middleware/auth.middleware.js";
 import { readMultipart } from "../multipart.js";
@@ -52,7 +53,7 @@ export class ProfileController implements HttpModule {
         // The bytes decide, not the declared type or the file name.
         const contentType = sniffImageType(form.file.bytes);
         if (!contentType) throw new UnsupportedMediaTypeError();
-        input.avatar = { bytes: form.file.bytes, contentType };
+        input.avatar = { bytes: await stripImageMetadata(form.file.bytes, contentType), contentType };
       }
     } else if (body) {
       input.name = body.name;
