@@ -3,19 +3,9 @@ import net from "node:net";
 import { expect } from "chai";
 import type supertest from "supertest";
 import { PASSWORD, registerVerified, signInTokens, startTestApp, uniqueEmail, type TestApp } from "../support/http-harness.js";
+import { freePort } from "./support/processes.js";
 
 const A = "/api/v1/auth";
-
-function sparePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -90,7 +80,7 @@ describe("Redis outage: the app's own Redis stops and comes back", function () {
       if (process.env.CI === "true") throw new Error("redis-server is not installed; the outage test needs it");
       this.skip();
     }
-    redis = new OwnRedis(await sparePort());
+    redis = new OwnRedis(await freePort());
     await redis.start();
     // The database stays in memory: only Redis fails here.
     app = await startTestApp("real", { database: "memory", env: { REDIS_URL: `redis://127.0.0.1:${redis.port}` } });
