@@ -26,6 +26,8 @@ export default defineConfig([
     "examples/**/dist/",
     "coverage/",
     "test-output/",
+    // Local, git-ignored experiments.
+    ".scratch/",
   ]),
 
   {

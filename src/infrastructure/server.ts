@@ -1,5 +1,5 @@
 import "dotenv/config";
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ConfigError, loadConfig } from "./config.js";
 import { buildContext } from "./container.js";
@@ -39,14 +39,7 @@ async function main(): Promise<void> {
   });
   server.keepAliveTimeout = 65_000;
 
-  // In-flight responses, so a shutdown can tell their clients not to reuse the connection.
-  const inFlight = new Set<ServerResponse>();
   let stopping = false;
-  server.on("request", (_req: IncomingMessage, res: ServerResponse) => {
-    if (stopping) res.setHeader("Connection", "close");
-    inFlight.add(res);
-    res.once("close", () => inFlight.delete(res));
-  });
 
   /**
    * Stop accepting (the listening socket closes at once), let in-flight requests finish, close
@@ -57,11 +50,13 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal, inFlight: inFlight.size }, "shutting down: no new connections, finishing in-flight requests");
-    for (const res of inFlight) if (!res.headersSent) res.setHeader("Connection", "close");
+    // Answers still being worked out, and any on connections already open, say Connection: close
+    // (the app's edge layer), so clients do not race a reuse of a socket about to close.
+    ctx.app.draining = true;
+    logger.info({ signal }, "shutting down: no new connections, finishing in-flight requests");
     const sweep = setInterval(() => server.closeIdleConnections(), 50);
     const force = setTimeout(() => {
-      logger.warn({ inFlight: inFlight.size }, "in-flight requests did not finish in time; closing anyway");
+      logger.warn({}, "in-flight requests did not finish in time; closing anyway");
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
     const hardStop = setTimeout(() => {

@@ -143,8 +143,12 @@ describe("OpenAPI document and reference page", () => {
     expect(csp).to.include("default-src 'none'");
     const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!;
     expect(csp).to.include(`'sha256-${createHash("sha256").update(style).digest("base64")}'`);
+    // A document gets helmet's document headers too (opener isolation, no DNS prefetch, ...).
+    expect(res.headers).to.include({ "cross-origin-opener-policy": "same-origin", "origin-agent-cluster": "?1", "x-dns-prefetch-control": "off", "x-xss-protection": "0" });
+    expect(res.headers["cache-control"]).to.equal("no-cache");
     // Everything else keeps the JSON API policy.
     const health = await app.request.get("/api/v1/health").expect(200);
     expect(health.headers["content-security-policy"]).to.not.include("style-src");
+    expect(health.headers).to.not.have.property("cross-origin-opener-policy");
   });
 });

@@ -106,6 +106,19 @@ export function rateLimitSuite(backend: Backend): void {
     await app.request.post(`${A}/forgot-password`).send({ email: uniqueEmail() }).expect(200);
   });
 
+  it("a route's budget is one budget however its path is spelled (exact, trailing slash, other letter case)", async () => {
+    // The exact path is served from the app's table of parameterless routes, the other spellings
+    // by @koa/router: both must run the same limiter.
+    const app = await start({ "forgot-password": { ipPerWindow: 3, accountPerWindow: 0, windowSeconds: 120 } });
+    const remaining: string[] = [];
+    for (const path of [`${A}/forgot-password`, `${A}/forgot-password/`, `${A}/Forgot-Password`]) {
+      const res = await app.request.post(path).send({ email: uniqueEmail() }).expect(200);
+      remaining.push(String(res.headers["ratelimit-remaining"]));
+    }
+    expect(remaining).to.deep.equal(["2", "1", "0"]);
+    expectRateLimited(await app.request.post(`${A}/forgot-password`).send({ email: uniqueEmail() }));
+  });
+
   it("the budget frees up when the window has passed", async () => {
     const app = await start({ "forgot-password": { ipPerWindow: 1, accountPerWindow: 0, windowSeconds: 1 } });
     await app.request.post(`${A}/forgot-password`).send({ email: uniqueEmail() }).expect(200);

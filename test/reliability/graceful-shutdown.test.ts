@@ -140,6 +140,8 @@ describe("Graceful shutdown of the real server process", function () {
     const res = await response;
     expect(res.status, res.body).to.equal(201);
     expect(JSON.parse(res.body)).to.include({ success: true, statusCode: 201 });
+    // The kept-alive client is told not to reuse a connection that is about to close.
+    expect(res.connection).to.equal("close");
 
     const exit = await server.exited;
     agent.destroy();

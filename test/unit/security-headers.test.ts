@@ -3,7 +3,15 @@ import Koa from "koa";
 import helmet from "koa-helmet";
 import supertest from "supertest";
 import { securityHeaderOptions } from "../../src/adapters/http/app.js";
-import { securityHeadersMiddleware } from "../../src/adapters/http/middleware/security-headers.middleware.js";
+import { securityHeaderWriter } from "../../src/adapters/http/middleware/security-headers.middleware.js";
+
+function securityHeadersMiddleware(options: Parameters<typeof securityHeaderWriter>[0]): Koa.Middleware {
+  const write = securityHeaderWriter(options);
+  return (ctx, next) => {
+    write(ctx.res);
+    return next();
+  };
+}
 
 async function headersOf(middleware: Koa.Middleware, status = 200): Promise<Record<string, string>> {
   const app = new Koa();
@@ -17,10 +25,11 @@ async function headersOf(middleware: Koa.Middleware, status = 200): Promise<Reco
   return rest;
 }
 
-describe("securityHeadersMiddleware", () => {
+describe("securityHeaderWriter", () => {
   const variants = {
     "the app's settings in production (HSTS on)": securityHeaderOptions({ nodeEnv: "production" }),
     "the app's settings in development (HSTS off)": securityHeaderOptions({ nodeEnv: "development" }),
+    "the app's settings for its HTML page": securityHeaderOptions({ nodeEnv: "development" }, "document"),
     "helmet's defaults": {},
   };
   for (const [title, options] of Object.entries(variants)) {
@@ -32,16 +41,26 @@ describe("securityHeadersMiddleware", () => {
     });
   }
 
-  it("for the API: nothing may be framed, embedded or executed, and production forces HTTPS", async () => {
+  it("for the API: nothing may be framed, embedded, sniffed or read cross-site, and production forces HTTPS", async () => {
     const headers = await headersOf(securityHeadersMiddleware(securityHeaderOptions({ nodeEnv: "production" })));
-    expect(headers["content-security-policy"]).to.equal("default-src 'none';frame-ancestors 'none'");
-    expect(headers).to.include({
+    const { "content-type": _type, "content-length": _length, connection: _c, "keep-alive": _k, ...security } = headers;
+    expect(security).to.deep.equal({
+      "content-security-policy": "default-src 'none';frame-ancestors 'none'",
       "x-content-type-options": "nosniff",
-      "x-frame-options": "SAMEORIGIN",
+      "x-frame-options": "DENY",
       "cross-origin-resource-policy": "same-site",
-      "cross-origin-opener-policy": "same-origin",
       "referrer-policy": "no-referrer",
+      "strict-transport-security": security["strict-transport-security"],
     });
-    expect(headers["strict-transport-security"]).to.match(/^max-age=\d+/);
+    expect(security["strict-transport-security"]).to.match(/^max-age=\d+/);
+    expect(await headersOf(securityHeadersMiddleware(securityHeaderOptions({ nodeEnv: "development" }))))
+      .to.not.have.property("strict-transport-security");
+  });
+
+  it("for the HTML page: helmet's whole default set, HSTS only in production", async () => {
+    const production = await headersOf(securityHeadersMiddleware(securityHeaderOptions({ nodeEnv: "production" }, "document")));
+    expect(production).to.deep.equal(await headersOf(helmet()));
+    const development = await headersOf(securityHeadersMiddleware(securityHeaderOptions({ nodeEnv: "development" }, "document")));
+    expect(development).to.deep.equal(await headersOf(helmet({ hsts: false })));
   });
 });

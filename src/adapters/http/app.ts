@@ -1,15 +1,17 @@
 import Router from "@koa/router";
 import cors from "@koa/cors";
 import Koa, { type Context, type Middleware } from "koa";
+import compose from "koa-compose";
 import type { Logger } from "../../application/ports/logger.port.js";
 import type { AuthenticateAccessToken } from "../../application/use-cases/authenticate-access-token.use-case.js";
 import type { HttpSettings } from "./http-settings.js";
 import { requireAuth } from "./middleware/auth.middleware.js";
 import { jsonBodyMiddleware } from "./middleware/body.middleware.js";
-import { csrfMiddleware } from "./middleware/csrf.middleware.js";
-import { errorMiddleware } from "./middleware/error.middleware.js";
-import { requestLogMiddleware } from "./middleware/request-log.middleware.js";
-import { securityHeadersMiddleware } from "./middleware/security-headers.middleware.js";
+import { originCheck } from "./middleware/csrf.middleware.js";
+import { edgeMiddleware } from "./middleware/edge.middleware.js";
+import { errorResponder } from "./middleware/error.middleware.js";
+import { requestLog } from "./middleware/request-log.middleware.js";
+import { securityHeaderWriter } from "./middleware/security-headers.middleware.js";
 import type { HttpModule, RouteGuards, RouteSpec } from "./route-spec.js";
 import { parseInput } from "./validation.js";
 
@@ -30,6 +32,8 @@ export interface HttpDependencies {
 export interface HybridAuthApp extends Koa {
   /** Every route the app serves, for docs and tests. */
   routeSpecs: RouteSpec[];
+  /** Set when the server shuts down: every answer from then on says `Connection: close`. */
+  draining: boolean;
 }
 
 export { AUTH_PREFIX, HEALTH_PREFIX } from "./paths.js";
@@ -53,20 +57,69 @@ function chainFor(spec: RouteSpec, deps: HttpDependencies): Middleware[] {
   return chain;
 }
 
-/** helmet's settings for a JSON API; worked out once per app (see securityHeadersMiddleware). */
-export function securityHeaderOptions(settings: Pick<HttpSettings, "nodeEnv">): Parameters<typeof securityHeadersMiddleware>[0] {
+/**
+ * helmet's settings, worked out once per app (see securityHeaderWriter).
+ *
+ * "api" (every JSON answer): what a browser needs to be told about a JSON response (the OWASP
+ * REST Security Cheat Sheet's list): nothing may frame, embed or run it (CSP default-src 'none',
+ * frame-ancestors 'none', X-Frame-Options DENY), no MIME sniffing, no cross-site reads (CORP),
+ * no referrer, HTTPS only in production; Cache-Control: no-store is added by the app. helmet's
+ * headers that only mean something on an HTML document (opener isolation, agent clusters, DNS
+ * prefetch of links, IE8 downloads, Flash/Acrobat policy files, the old XSS auditor) are left off:
+ * a JSON answer is never rendered as a document.
+ *
+ * "document": helmet's whole default set, for the one HTML page (the API reference), which sets
+ * its own CSP on top.
+ */
+export function securityHeaderOptions(settings: Pick<HttpSettings, "nodeEnv">, kind: "api" | "document" = "api"): Parameters<typeof securityHeaderWriter>[0] {
+  const hsts = settings.nodeEnv === "production";
+  if (kind === "document") return { hsts };
   return {
-    // A JSON API serves no HTML: forbid everything a browser could do with a response.
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     crossOriginResourcePolicy: { policy: "same-site" },
-    hsts: settings.nodeEnv === "production",
+    xFrameOptions: { action: "deny" },
+    hsts,
+    crossOriginOpenerPolicy: false,
+    originAgentCluster: false,
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    xXssProtection: false,
   };
 }
 
-export function buildRouter(deps: HttpDependencies, specs: RouteSpec[]): Router {
+/**
+ * @koa/router for every route, plus a table for the routes whose path has no parameter: a
+ * request naming one exactly (method and path as declared) runs its chain after two Map lookups,
+ * where the router would test every route's pattern and compose the chain again on each request.
+ * Everything else (parameters, HEAD and OPTIONS, a trailing slash, other letter case, 404, 405)
+ * falls through to the router. Both run the same middleware instances, so a route's rate-limit
+ * budget is one budget whichever way a request reaches it.
+ */
+function routing(deps: HttpDependencies, specs: RouteSpec[]): { router: Router; exact: Middleware } {
   const router = new Router();
-  for (const spec of specs) router[spec.method](spec.path, ...chainFor(spec, deps));
-  return router;
+  const table = new Map<string, Map<string, { path: string; run: Middleware }>>();
+  const counts = new Map<string, number>();
+  for (const spec of specs) counts.set(`${spec.method} ${spec.path}`, (counts.get(`${spec.method} ${spec.path}`) ?? 0) + 1);
+  for (const spec of specs) {
+    const chain = chainFor(spec, deps);
+    router[spec.method](spec.path, ...chain);
+    const isStatic = !/[:*?(]/.test(spec.path);
+    // A path declared twice for one method runs both chains in the router; leave that to it.
+    if (!isStatic || counts.get(`${spec.method} ${spec.path}`) !== 1) continue;
+    const method = spec.method.toUpperCase();
+    if (!table.has(method)) table.set(method, new Map());
+    table.get(method)!.set(spec.path, { path: spec.path, run: compose(chain) });
+  }
+  const exact: Middleware = function exactRoute(ctx, next) {
+    const hit = table.get(ctx.method)?.get(ctx.path);
+    if (!hit) return next();
+    // What @koa/router sets for a parameterless route (the request log reads _matchedRoute).
+    (ctx as { _matchedRoute?: string })._matchedRoute = hit.path;
+    ctx.params = {};
+    return hit.run(ctx, next);
+  };
+  return { router, exact };
 }
 
 /** Builds the Koa app; never listens (server.ts does, tests use app.callback()). */
@@ -88,15 +141,11 @@ export function createApp(deps: HttpDependencies): HybridAuthApp {
 
   const allowed = new Set(settings.corsOrigins);
   const specs = deps.modules.flatMap((m) => m.routes());
-  const router = buildRouter(deps, specs);
+  const { router, exact } = routing(deps, specs);
   app.routeSpecs = specs;
   for (const m of deps.modules) m.appRoutes?.(specs);
 
-  app.use(requestLogMiddleware(logger));
-  app.use(errorMiddleware(logger));
-  // Tokens and personal data are never stored by a cache (RFC 6749 §5.1 for token responses);
-  // the few cacheable answers (avatar files, the API reference) set their own Cache-Control.
-  app.use(securityHeadersMiddleware(securityHeaderOptions(settings), { "Cache-Control": "no-store" }));
+  app.draining = false;
   const corsHeaders = cors({
     origin: (ctx) => (allowed.has(ctx.get("Origin")) ? ctx.get("Origin") : ""),
     credentials: true,
@@ -104,14 +153,20 @@ export function createApp(deps: HttpDependencies): HybridAuthApp {
     exposeHeaders: ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy", "X-Request-Id"],
     maxAge: 600,
   });
-  // What @koa/cors does for a request without Origin (most API traffic), without its async layer.
-  app.use((ctx, next) => {
-    if (ctx.get("Origin")) return corsHeaders(ctx, next);
-    ctx.vary("Origin");
-    return next();
-  });
-  app.use(csrfMiddleware(settings.corsOrigins));
+  app.use(
+    edgeMiddleware({
+      log: requestLog(logger),
+      errors: errorResponder(logger),
+      // Tokens and personal data are never stored by a cache (RFC 6749 §5.1 for token responses);
+      // the few cacheable answers (avatar files, the API reference) set their own Cache-Control.
+      writeHeaders: securityHeaderWriter(securityHeaderOptions(settings), { "Cache-Control": "no-store" }),
+      cors: corsHeaders,
+      checkOrigin: originCheck(settings.corsOrigins),
+      draining: () => app.draining,
+    }),
+  );
   for (const mw of deps.before ?? []) app.use(mw);
+  app.use(exact);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

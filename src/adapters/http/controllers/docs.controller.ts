@@ -2,10 +2,12 @@ import type { Context } from "koa";
 import { inject, injectable } from "tsyringe";
 import type { AuthSettings } from "../../../application/settings.js";
 import { TOKENS } from "../../../application/tokens.js";
+import { securityHeaderOptions } from "../app.js";
 import { DOCS_PAGE_CSP, renderDocsPage } from "../docs-page.js";
 import type { HttpSettings } from "../http-settings.js";
 import { APP_VERSION, HTTP_SETTINGS } from "../http-tokens.js";
 import { buildOpenApiDocument, type OpenApiDocument } from "../openapi.js";
+import { securityHeaderWriter } from "../middleware/security-headers.middleware.js";
 import { RATE_LIMITER, type RateLimiter } from "../rate-limits.js";
 import { route, type HttpModule, type RouteSpec } from "../route-spec.js";
 
@@ -29,6 +31,8 @@ export class DocsController implements HttpModule {
    * mounted inside another Koa app (koa-mount), ctx.app is the parent.
    */
   private specs: RouteSpec[] = [];
+  /** helmet's whole set for a document, over the JSON-API set every answer already carries. */
+  private readonly writeDocumentHeaders: ReturnType<typeof securityHeaderWriter>;
 
   appRoutes(specs: RouteSpec[]): void {
     this.specs = specs;
@@ -38,8 +42,10 @@ export class DocsController implements HttpModule {
     @inject(APP_VERSION) private readonly version: string,
     @inject(TOKENS.AuthSettings) private readonly settings: AuthSettings,
     @inject(RATE_LIMITER) private readonly limiter: Pick<RateLimiter, "budgetOf">,
-    @inject(HTTP_SETTINGS) private readonly http: Pick<HttpSettings, "basePath">,
-  ) {}
+    @inject(HTTP_SETTINGS) private readonly http: Pick<HttpSettings, "basePath" | "nodeEnv">,
+  ) {
+    this.writeDocumentHeaders = securityHeaderWriter(securityHeaderOptions(http, "document"));
+  }
 
   routes(): RouteSpec[] {
     return [
@@ -59,6 +65,7 @@ export class DocsController implements HttpModule {
   page = async (ctx: Context): Promise<void> => {
     // The only HTML this API serves: the JSON-API policy (default-src 'none') would block its
     // stylesheet, so this response allows exactly that stylesheet by hash, and nothing else.
+    this.writeDocumentHeaders(ctx.res);
     ctx.set("Content-Security-Policy", DOCS_PAGE_CSP);
     ctx.set("Cache-Control", "no-cache");
     ctx.type = "text/html; charset=utf-8";

@@ -1,4 +1,4 @@
-import type { Context, Next } from "koa";
+import type { Context } from "koa";
 import { DomainError, RateLimitedError, TooManyAttemptsError, ValidationError } from "../../../domain/errors.js";
 import type { Logger } from "../../../application/ports/logger.port.js";
 import { errorBody } from "../envelope.js";
@@ -20,23 +20,30 @@ function statusOf(err: unknown): number | undefined {
   return status && status >= 400 && status < 600 ? status : undefined;
 }
 
+export interface ErrorResponder {
+  /** The router leaves unmatched paths (404) and methods (405, with Allow) without a body: give them the envelope. */
+  fillEmpty(ctx: Context): void;
+  /** Turns a failure into the error envelope. */
+  answer(ctx: Context, err: unknown): void;
+}
+
 /**
- * Outermost middleware: every failure becomes the error envelope. Expected failures (domain
- * errors, client mistakes) are logged at most at info level without a stack; anything else is
- * a 500, logged with its stack and the request id, and reported without details.
+ * Every failure becomes the error envelope (driven by the edge layer, around everything else).
+ * Expected failures (domain errors, client mistakes) are logged at most at info level without a
+ * stack; anything else is a 500, logged with its stack and the request id, and reported without
+ * details.
  */
-export function errorMiddleware(logger: Logger) {
-  return async function handleErrors(ctx: Context, next: Next): Promise<void> {
-    try {
-      await next();
-      // The router leaves unmatched paths (404) and methods (405, with Allow) without a body.
+export function errorResponder(logger: Logger): ErrorResponder {
+  return {
+    fillEmpty(ctx) {
       if (ctx.body == null && (ctx.status === 404 || ctx.status === 405 || ctx.status === 501)) {
         const status = ctx.status;
         const code = HTTP_ERROR_CODES[status as 404 | 405 | 501];
         ctx.body = errorBody(status, code, status === 404 ? `No route for ${ctx.method} ${ctx.path}` : (GENERIC_MESSAGES[status] ?? code));
         ctx.status = status;
       }
-    } catch (err) {
+    },
+    answer(ctx, err) {
       const requestId = ctx.state.requestId as string | undefined;
       if (err instanceof DomainError) {
         const status = DOMAIN_ERROR_STATUS[err.code];
@@ -68,6 +75,6 @@ export function errorMiddleware(logger: Logger) {
       logger.error({ err, requestId }, "unhandled error");
       ctx.status = 500;
       ctx.body = errorBody(500, "INTERNAL_ERROR", "Internal server error");
-    }
+    },
   };
 }

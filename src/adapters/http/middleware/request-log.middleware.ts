@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Context, Next } from "koa";
+import type { Context } from "koa";
 import type { Logger } from "../../../application/ports/logger.port.js";
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
@@ -36,26 +36,34 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, q + 1)}${redacted}`;
 }
 
-/** One log line per request: id, method, route, status, duration. */
-export function requestLogMiddleware(logger: Logger) {
-  return async function logRequest(ctx: Context, next: Next): Promise<void> {
-    const started = process.hrtime.bigint();
-    const incoming = ctx.get("X-Request-Id");
-    const requestId = SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    ctx.state.requestId = requestId;
-    ctx.set("X-Request-Id", requestId);
-    try {
-      await next();
-    } finally {
+export interface RequestLog {
+  /** Names the request (a safe incoming X-Request-Id or a new one), echoes it; returns the start time. */
+  begin(ctx: Context): bigint;
+  /** The request's one line, once its status is final. */
+  end(ctx: Context, started: bigint): void;
+}
+
+/** One log line per request: id, method, route, status, duration. Driven by the edge layer. */
+export function requestLog(logger: Logger): RequestLog {
+  return {
+    begin(ctx) {
+      const started = process.hrtime.bigint();
+      const incoming = ctx.get("X-Request-Id");
+      const requestId = SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      ctx.state.requestId = requestId;
+      ctx.res.setHeader("X-Request-Id", requestId);
+      return started;
+    },
+    end(ctx, started) {
       // Below the configured level the line is not built at all (it runs on every request).
-      if (ctx.status >= 500 || logger.isLevelEnabled?.("info") !== false) log(ctx, requestId, started);
-    }
+      if (ctx.status >= 500 || logger.isLevelEnabled?.("info") !== false) log(ctx, started);
+    },
   };
 
-  function log(ctx: Context, requestId: string, started: bigint): void {
+  function log(ctx: Context, started: bigint): void {
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     const entry = {
-      requestId,
+      requestId: ctx.state.requestId as string,
       method: ctx.method,
       url: redactUrl(ctx.originalUrl),
       route: (ctx as { _matchedRoute?: string })._matchedRoute ?? null,
