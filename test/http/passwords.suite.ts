@@ -1,5 +1,7 @@
 import { expect } from "chai";
+import type { AttemptCounter } from "../../src/application/ports/attempt-counter.port.js";
 import type { PasswordHasher } from "../../src/application/ports/security.port.js";
+import { TOKENS } from "../../src/application/tokens.js";
 import { BcryptPasswordHasher } from "../../src/adapters/security/bcrypt-password.hasher.js";
 import {
   PASSWORD,
@@ -206,6 +208,35 @@ export function passwordsSuite(backend: Backend): void {
       expect(app.mailer.sent.filter((m) => m.to === email && m.tag === "account-locked")).to.have.length(1);
       app.clock.advance(15 * 60_000 + 1000);
       await app.request.post(`${A}/signin`).send({ email, password: PASSWORD }).expect(200);
+    });
+
+    it("a blocked address is refused from a read of its block, alongside its budget: no attempt is reserved", async () => {
+      const email = uniqueEmail("blocked");
+      for (let i = 0; i < 5; i++) await app.request.post(`${A}/signin`).send({ email, password: "wrong password" }).expect(401);
+      // The next attempt finds the budget spent and starts the block (and mails the owner).
+      await app.request.post(`${A}/signin`).send({ email, password: "wrong password" }).expect(429);
+      const counter = app.ctx.container.resolve<AttemptCounter>(TOKENS.AttemptCounter);
+      const reserve = counter.reserve.bind(counter);
+      let reserves = 0;
+      counter.reserve = (...args) => {
+        reserves++;
+        return reserve(...args);
+      };
+      try {
+        const before = hasher.checks;
+        const blocked = await app.request.post(`${A}/signin`).send({ email, password: PASSWORD });
+        expect(blocked.status).to.equal(429);
+        expect(blocked.body.code).to.equal("TOO_MANY_ATTEMPTS");
+        expect(Number(blocked.headers["retry-after"])).to.be.within(1, 900);
+        expect(reserves, "attempts reserved for a blocked address").to.equal(0);
+        expect(hasher.checks).to.equal(before);
+        // An invalid body is still the validator's answer, and another address still gets through.
+        expect((await app.request.post(`${A}/signin`).send({ email, password: "" })).status).to.equal(400);
+        await app.request.post(`${A}/signin`).send({ email: uniqueEmail("free"), password: "wrong password" }).expect(401);
+        expect(reserves, "the free address and the IP").to.equal(2);
+      } finally {
+        delete (counter as Partial<AttemptCounter>).reserve;
+      }
     });
 
     it("blocks an unknown email the same way, so a block reveals nothing", async () => {

@@ -14,6 +14,7 @@ import { requestLog } from "./middleware/request-log.middleware.js";
 import { securityHeaderWriter } from "./middleware/security-headers.middleware.js";
 import type { HttpModule, RouteGuards, RouteSpec } from "./route-spec.js";
 import { parseInput } from "./validation.js";
+import type * as v from "valibot";
 
 export interface HttpDependencies {
   settings: HttpSettings;
@@ -48,13 +49,43 @@ function chainFor(spec: RouteSpec, deps: HttpDependencies): Middleware[] {
   if (spec.auth === "access") chain.push(requireAuth(deps.authenticate, { allowDeactivated: !!spec.allowDeactivated }));
   if (deps.guards) chain.push(...deps.guards(spec));
   if (spec.body || spec.multipart) chain.push(jsonBodyMiddleware(deps.settings.jsonLimitBytes, { allowMultipart: !!spec.multipart }));
-  if (deps.bodyGuards) chain.push(...deps.bodyGuards(spec));
+  const bodyGuards = deps.bodyGuards?.(spec) ?? [];
+  if (spec.precheck && spec.body && !spec.multipart) chain.push(precheckAlongside(spec.body, spec.precheck, bodyGuards));
+  else chain.push(...bodyGuards);
   chain.push(async (ctx: Context) => {
     const isMultipart = !!spec.multipart && ctx.is("multipart/form-data");
     const input = spec.body && !isMultipart ? parseInput(spec.body, ctx.request.body) : undefined;
     await spec.handler(ctx, input as never);
   });
   return chain;
+}
+
+/**
+ * The body guards (account budgets) with the route's precheck started alongside them: a blocked
+ * sign-in is refused after one store round trip for both rather than one each. The budget still
+ * comes first: over budget is RATE_LIMITED whatever the precheck found; a body the schema refuses
+ * is left to validation, after the guards, as on every route.
+ */
+function precheckAlongside(schema: v.GenericSchema, precheck: NonNullable<RouteSpec["precheck"]>, bodyGuards: Middleware[]): Middleware {
+  const guarded = compose(bodyGuards);
+  return async function precheckWithGuards(ctx: Context, next) {
+    let input: unknown;
+    try {
+      input = parseInput(schema, ctx.request.body);
+    } catch {
+      return guarded(ctx, next);
+    }
+    // Settled here (never an unhandled rejection, even when a guard refuses first).
+    const verdict = precheck(ctx, input as never).then(
+      () => null,
+      (err: unknown) => ({ err }),
+    );
+    await guarded(ctx, async () => {
+      const refused = await verdict;
+      if (refused) throw refused.err;
+      await next();
+    });
+  };
 }
 
 /**

@@ -25,6 +25,13 @@ export interface RouteSpec<S extends v.GenericSchema | undefined = v.GenericSche
   multipart?: { maxFileBytes: number; fileField: string };
   /** Status → description, for the docs. */
   responses: Record<number, string>;
+  /**
+   * A read-only check that may refuse the request before the handler runs (a blocked sign-in).
+   * It starts as soon as the body is valid, alongside the body's rate-limit budget, so both store
+   * calls travel together; its refusal counts only once that budget has passed, and the handler
+   * must not rely on it (it checks again, atomically).
+   */
+  precheck?: (ctx: Context, body: S extends v.GenericSchema ? v.InferOutput<S> : undefined) => Promise<void>;
   handler: (ctx: Context, body: S extends v.GenericSchema ? v.InferOutput<S> : undefined) => Promise<void>;
 }
 

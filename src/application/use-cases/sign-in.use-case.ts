@@ -32,6 +32,15 @@ export class SignIn {
     @inject(TOKENS.Clock) private readonly clock: Clock,
   ) {}
 
+  /**
+   * Refuses (TooManyAttemptsError) when the address or the IP is blocked now, without counting
+   * an attempt. Optional: a driver may call it ahead of execute, alongside its own checks, to
+   * answer a blocked sign-in sooner; execute checks again atomically either way.
+   */
+  refuseIfBlocked(input: Pick<SignInInput, "email" | "meta">): Promise<void> {
+    return this.attempts.refuseIfBlocked(normalizeEmail(input.email), input.meta.ip);
+  }
+
   async execute(input: SignInInput): Promise<SignInOutput> {
     const emailNormalized = normalizeEmail(input.email);
     const lookup: { user: User | null } = { user: null };
