@@ -336,7 +336,7 @@ async function main(): Promise<void> {
       // /profile and then the blocked email are measured from the other load generator.
       const satFrom = QUICK ? 1 : 2;
       const satSeconds = QUICK ? 3 : Math.max(DURATION, 15);
-      const floodSpec = { url: server.url, plan: signinPlan, connections: C, duration: satFrom + satSeconds + 2 * DURATION + 1, timeoutSeconds };
+      const floodSpec = { url: server.url, plan: signinPlan, connections: C, duration: satFrom + satSeconds + 2 * DURATION + WARMUP + 1, timeoutSeconds };
       const satAt = rows.length;
       const floodStarted = Date.now();
       const flood = L1.run(floodSpec);
@@ -348,6 +348,9 @@ async function main(): Promise<void> {
         row(`profile-flood${tag}`, `GET /auth/profile during a sign-in flood${tag}`, FREE, { connections: C }, during, ceilingRps, `p99 x${(during.latencyMs.p99 / quiet.latencyMs.p99).toFixed(2)} of quiet`),
       );
       const rejectSpec = { url: server.url, plan: blockedPlan, connections: 10, overallRate: REJECTED_RATE, paced: true, duration: DURATION };
+      // Warmed up like every other scenario (the refusal path has not run yet: its first
+      // thousand requests are the JIT's, not the steady state's), still inside the flood.
+      await L2.run({ ...rejectSpec, duration: WARMUP });
       const rejected = await L2.run(rejectSpec);
       const rejected429 = rejected.byStatus["429"];
       const rejectedRow = record(
