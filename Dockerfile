@@ -42,4 +42,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 9000) + '/api/v1/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # node itself is PID 1 (no npm, no shell), so SIGTERM reaches the server's graceful shutdown.
-CMD ["node", "--max-semi-space-size=64", "--import", "tsx", "src/infrastructure/server.ts"]
+CMD ["node", "--min-semi-space-size=64", "--max-semi-space-size=64", "--import", "tsx", "src/infrastructure/server.ts"]
