@@ -25,10 +25,6 @@ const intInRange = (name: string, min: number, max: number, fallback: number) =>
     ),
     String(fallback),
   );
-const bool = v.optional(
-  v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(["true", "false", "1", "0", "yes", "no", ""]), v.transform((s) => ["true", "1", "yes"].includes(s))),
-  "false",
-);
 
 const EnvSchema = v.object({
   PORT: intInRange("PORT", 0, 65535, 9000),
@@ -36,7 +32,17 @@ const EnvSchema = v.object({
   LOG_LEVEL: v.optional(v.picklist(["fatal", "error", "warn", "info", "debug", "trace", "silent"], "LOG_LEVEL must be a pino level"), "info"),
   CLIENT_URL: v.optional(v.pipe(v.string(), v.trim(), v.url("CLIENT_URL must be a URL")), "http://localhost:3000"),
   CORS_ORIGIN: optionalString,
-  TRUST_PROXY: bool,
+  TRUST_PROXY: v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.toLowerCase(),
+      v.regex(/^(true|false|yes|no|\d{1,2}|)$/, "TRUST_PROXY must be true, false or the number of proxies in front (0-10)"),
+      v.transform((s) => (["true", "yes"].includes(s) ? 1 : s === "false" || s === "no" || s === "" ? 0 : Number(s))),
+      v.maxValue(10, "TRUST_PROXY must be true, false or the number of proxies in front (0-10)"),
+    ),
+    "false",
+  ),
   DATABASE_URL: optionalString,
   REDIS_URL: optionalString,
   REDIS_CLUSTER_NODES: optionalString,
@@ -110,7 +116,11 @@ export interface Config {
   logLevel: string;
   clientUrl: string;
   corsOrigins: string[];
-  trustProxy: boolean;
+  /**
+   * Proxies in front of the service whose X-Forwarded-* entries are believed (TRUST_PROXY: true = 1,
+   * false = 0, or a number, e.g. 2 for a CDN in front of a load balancer); 0 = none.
+   */
+  trustProxyHops: number;
   databaseUrl: string | null;
   redisUrl: string | null;
   /** REDIS_CLUSTER_NODES: seed nodes of a Redis Cluster as redis:// URLs; null = not a cluster. */
@@ -201,7 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { pers
     logLevel: e.LOG_LEVEL,
     clientUrl: e.CLIENT_URL.replace(/\/+$/, ""),
     corsOrigins,
-    trustProxy: e.TRUST_PROXY,
+    trustProxyHops: e.TRUST_PROXY,
     databaseUrl: e.DATABASE_URL ?? null,
     redisUrl: e.REDIS_URL ?? null,
     redisClusterNodes: clusterNodes(e.REDIS_URL, e.REDIS_CLUSTER_NODES),

@@ -168,7 +168,7 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
     const httpSettings: HttpSettings = {
       nodeEnv: config.nodeEnv,
       corsOrigins: config.corsOrigins,
-      trustProxy: config.trustProxy,
+      trustProxyHops: config.trustProxyHops,
       cookieSecure: config.cookieSecure,
       cookieSameSite: config.cookieSameSite,
       basePath: options.basePath ?? config.basePath,

@@ -32,3 +32,18 @@ describe("Rate-limit configuration", () => {
     expect(clientKey("10.0.0.1")).to.equal("10.0.0.1");
   });
 });
+
+describe("TRUST_PROXY", () => {
+  const hops = (TRUST_PROXY?: string) => loadConfig(TRUST_PROXY === undefined ? base : { ...base, TRUST_PROXY }, { persistSecrets: false }).trustProxyHops;
+
+  it("is off by default; true/yes is one proxy, false/no none, a number that many", () => {
+    expect(hops()).to.equal(0);
+    expect([hops("true"), hops("YES"), hops("1")]).to.deep.equal([1, 1, 1]);
+    expect([hops("false"), hops("no"), hops("0"), hops("")]).to.deep.equal([0, 0, 0, 0]);
+    expect(hops(" 2 ")).to.equal(2);
+  });
+
+  it("refuses anything else, naming the variable", () => {
+    for (const bad of ["maybe", "-1", "11", "1.5", "2 proxies"]) expect(() => hops(bad), bad).to.throw(ConfigError, /TRUST_PROXY/);
+  });
+});

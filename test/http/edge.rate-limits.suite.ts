@@ -175,6 +175,20 @@ export function rateLimitSuite(backend: Backend): void {
     expect(sessions.body.data.sessions[0].ip).to.equal("10.5.0.7");
   });
 
+  it("with TRUST_PROXY=2 (a CDN in front of the load balancer), the entry the outer proxy appended is the client", async () => {
+    const app = await start({ "resend-verification": { ipPerWindow: 2, accountPerWindow: 0, windowSeconds: 60 } }, { TRUST_PROXY: "2" });
+    // client-written, CDN-appended (the client), load-balancer-appended (the CDN's address)
+    const send = (xff: string) => app.request.post(`${A}/resend-verification`).set("X-Forwarded-For", xff).send({ email: uniqueEmail() });
+    expect((await send("1.1.1.1, 10.7.0.1, 172.16.0.1")).status).to.equal(200);
+    expect((await send("2.2.2.2, 10.7.0.1, 172.16.0.2")).status).to.equal(200);
+    expectRateLimited(await send("3.3.3.3, 10.7.0.1, 172.16.0.1"));
+    expect((await send("10.7.0.2, 172.16.0.1")).status).to.equal(200);
+    const email = await registerVerifiedFrom(app, "9.9.9.9, 10.7.0.9, 172.16.0.1");
+    const { accessToken } = await signInFrom(app, email, "4.4.4.4, 10.7.0.8, 172.16.0.1");
+    const sessions = await app.request.get(`${A}/sessions`).set("Authorization", `Bearer ${accessToken}`).expect(200);
+    expect(sessions.body.data.sessions[0].ip).to.equal("10.7.0.8");
+  });
+
   it("IPv6 clients in one /64 share a budget", async () => {
     const app = await start({ "resend-verification": { ipPerWindow: 2, accountPerWindow: 0, windowSeconds: 60 } }, { TRUST_PROXY: "true" });
     const send = (ip: string) => app.request.post(`${A}/resend-verification`).set("X-Forwarded-For", ip).send({ email: uniqueEmail() });

@@ -156,10 +156,11 @@ function routing(deps: HttpDependencies, specs: RouteSpec[]): { router: Router; 
 /** Builds the Koa app; never listens (server.ts does, tests use app.callback()). */
 export function createApp(deps: HttpDependencies): HybridAuthApp {
   const { settings, logger } = deps;
-  // Behind a trusted proxy only the hop it appended to X-Forwarded-For is believed: entries to
-  // its left come from the client and would let it pick its own IP (and rate-limit budget).
-  const app = new Koa({ proxy: settings.trustProxy, maxIpsCount: settings.trustProxy ? 1 : 0 }) as HybridAuthApp;
-  // Errors are answered and logged by errorMiddleware; Koa's default handler would print stacks.
+  // Behind N trusted proxies only the N entries they appended to X-Forwarded-For are believed, and
+  // the client is the leftmost of those: entries further left come from the client and would let
+  // it pick its own IP (and rate-limit budget).
+  const app = new Koa({ proxy: settings.trustProxyHops > 0, maxIpsCount: settings.trustProxyHops }) as HybridAuthApp;
+  // Errors are answered and logged by the edge layer; Koa's default handler would print stacks.
   app.silent = true;
   app.on("error", (err: unknown) => {
     // Malformed requests (bad chunked framing, parse errors) are the client's fault: any client

@@ -2,7 +2,8 @@ export interface HttpSettings {
   nodeEnv: "development" | "test" | "production";
   /** Origins allowed for CORS with credentials and for cookie-authenticated unsafe requests. */
   corsOrigins: string[];
-  trustProxy: boolean;
+  /** How many proxies' X-Forwarded-* entries are believed, counted from the right; 0 = none. */
+  trustProxyHops: number;
   cookieSecure: boolean;
   cookieSameSite: "lax" | "strict" | "none";
   /**
