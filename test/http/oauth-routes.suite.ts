@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { PasswordAttempts } from "../../src/application/services/password-attempts.service.js";
 import { OAUTH_FLOW_STORE } from "../../src/adapters/oauth/oauth-flow.store.js";
@@ -321,6 +321,44 @@ export function oauthRoutesSuite(backend: Backend): void {
       const empty = await app.request.post(`${O}/token`).send({});
       expect(empty.status).to.equal(400);
       expect(empty.body.code).to.equal("VALIDATION_FAILED");
+    });
+
+    it("token mode with the app's own PKCE challenge (RFC 7636): the code is good only with its verifier, and spent by a wrong one", async () => {
+      const verifier = randomBytes(48).toString("base64url");
+      const challenge = createHash("sha256").update(verifier).digest("base64url");
+      const pkce = `?mode=token&code_challenge=${challenge}&code_challenge_method=S256`;
+      const codeOf = async (query: string) => new URL((await dance("google", fakeUser(), query)).res.headers.location as string).searchParams.get("code")!;
+      const exchange = (body: Record<string, string>) => app.request.post(`${O}/token`).send(body);
+
+      // Whoever intercepted the redirect has the code but not the verifier: nothing, and the code is gone.
+      const stolen = await codeOf(pkce);
+      expect((await exchange({ code: stolen })).body.code).to.equal("INVALID_CODE");
+      expect((await exchange({ code: stolen, codeVerifier: verifier })).body.code).to.equal("INVALID_CODE");
+      const guessed = await codeOf(pkce);
+      expect((await exchange({ code: guessed, codeVerifier: randomBytes(48).toString("base64url") })).body.code).to.equal("INVALID_CODE");
+      // The app that started the flow gets its session.
+      const mine = await exchange({ code: await codeOf(pkce), codeVerifier: verifier });
+      expect(mine.status, JSON.stringify(mine.body)).to.equal(200);
+      expect(mine.body.data.tokens.accessToken).to.be.a("string");
+      // A verifier for a flow started without a challenge is a client mix-up: refused too.
+      expect((await exchange({ code: await codeOf("?mode=token"), codeVerifier: verifier })).body.code).to.equal("INVALID_CODE");
+    });
+
+    it("a malformed or plain PKCE challenge, or one in cookie mode, is refused at the start with the field named", async () => {
+      const challenge = createHash("sha256").update("x".repeat(43)).digest("base64url");
+      const cases: Array<[string, string]> = [
+        [`?mode=token&code_challenge=short&code_challenge_method=S256`, "code_challenge"],
+        [`?mode=token&code_challenge=${challenge}&code_challenge_method=plain`, "code_challenge_method"],
+        [`?mode=token&code_challenge=${challenge}`, "code_challenge_method"],
+        [`?code_challenge=${challenge}&code_challenge_method=S256`, "code_challenge"],
+      ];
+      for (const [query, field] of cases) {
+        const res = await app.request.get(`${O}/google${query}`);
+        expect(res.status, query).to.equal(400);
+        expect(res.body.code).to.equal("VALIDATION_FAILED");
+        expect(res.body.errors, query).to.have.key(field);
+        expect(res.headers["set-cookie"], query).to.equal(undefined);
+      }
     });
 
     it("a blocked email is refused with too_many_attempts, and no session is made", async () => {

@@ -28,7 +28,7 @@ export type OAuthErrorCode =
   | "server_error";
 
 export type CallbackOutcome =
-  | { ok: true; profile: OAuthProfile; mode: DeliveryMode }
+  | { ok: true; profile: OAuthProfile; mode: DeliveryMode; clientChallenge: string | null }
   | { ok: false; error: OAuthErrorCode; cause?: unknown };
 
 const DEFAULT_PROVIDER_TIMEOUT_MS = 5_000;
@@ -80,8 +80,9 @@ export class PassportOAuthGateway {
   }
 
   /** Redirects the browser to the provider (state and PKCE stored); throws if the flow cannot be stored. */
-  async start(ctx: Context, provider: OAuthProvider, mode: DeliveryMode): Promise<void> {
+  async start(ctx: Context, provider: OAuthProvider, mode: DeliveryMode, clientChallenge?: string): Promise<void> {
     const state: FlowInfo = { mode };
+    if (clientChallenge) state.clientChallenge = clientChallenge;
     await this.#passport.authenticate(provider, { session: false, state })(ctx, async () => {});
   }
 
@@ -107,8 +108,9 @@ export class PassportOAuthGateway {
         const reason = (info as { reason?: unknown } | undefined)?.reason;
         return settle({ ok: false, error: reason === STATE_INVALID ? STATE_INVALID : "provider_error" });
       }
-      const mode = (info as { state?: Partial<FlowInfo> } | undefined)?.state?.mode === "token" ? "token" : "cookie";
-      settle({ ok: true, profile: user as OAuthProfile, mode });
+      const flow = (info as { state?: Partial<FlowInfo> } | undefined)?.state;
+      const mode = flow?.mode === "token" ? "token" : "cookie";
+      settle({ ok: true, profile: user as OAuthProfile, mode, clientChallenge: mode === "token" ? (flow?.clientChallenge ?? null) : null });
     });
     middleware(ctx, async () => {}).catch((err: unknown) => settle({ ok: false, error: classify(err), cause: err }));
     try {

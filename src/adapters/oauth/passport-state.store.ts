@@ -9,6 +9,12 @@ export type DeliveryMode = "cookie" | "token";
 
 export interface FlowInfo {
   mode: DeliveryMode;
+  /**
+   * A token-mode client's own PKCE challenge (RFC 7636, S256): the one-time code the callback hands
+   * over is then good only with the matching verifier, so an app whose redirect was intercepted
+   * (another app registered for its URL scheme) does not hand its session to the interceptor.
+   */
+  clientChallenge?: string;
 }
 
 /** What passport reports when a callback's state does not check out. */
@@ -31,6 +37,7 @@ interface StoredFlow {
   stateHash: string;
   verifier: string | null;
   mode: DeliveryMode;
+  clientChallenge?: string;
 }
 
 /** The part of koa-passport's request mock we use. */
@@ -63,7 +70,7 @@ export class PassportStateStore {
   // passport-oauth2 chooses how to call a store by its arity: store() must take five
   // parameters (with the PKCE verifier), verify() four.
   store(req: PassportRequest, verifier: string | undefined, state: unknown, _meta: unknown, cb: (err: Error | null, state?: string) => void): void {
-    this.start(req.ctx, verifier ?? null, modeOf(state)).then(
+    this.start(req.ctx, verifier ?? null, infoOf(state)).then(
       (value) => cb(null, value),
       (err: Error) => cb(err),
     );
@@ -75,6 +82,7 @@ export class PassportStateStore {
         if (!flow) return cb(null, false, { reason: STATE_INVALID });
         // A string tells passport-oauth2 to send it as the PKCE code_verifier.
         const info: FlowInfo = { mode: flow.mode };
+        if (flow.clientChallenge) info.clientChallenge = flow.clientChallenge;
         cb(null, flow.verifier ?? true, info);
       },
       (err: Error) => cb(err),
@@ -88,10 +96,11 @@ export class PassportStateStore {
     if (flowId) await this.deps.flows.take(this.key(flowId), this.deps.clock.now());
   }
 
-  private async start(ctx: Context, verifier: string | null, mode: DeliveryMode): Promise<string> {
+  private async start(ctx: Context, verifier: string | null, info: FlowInfo): Promise<string> {
     const flowId = this.deps.random.token(32);
     const state = this.deps.random.token(32);
-    const flow: StoredFlow = { provider: this.provider, stateHash: this.stateHash(state), verifier, mode };
+    const flow: StoredFlow = { provider: this.provider, stateHash: this.stateHash(state), verifier, mode: info.mode };
+    if (info.clientChallenge) flow.clientChallenge = info.clientChallenge;
     await this.deps.flows.put(this.key(flowId), JSON.stringify(flow), FLOW_TTL_SECONDS, this.deps.clock.now());
     this.cookies(ctx).set(flowCookieName(this.provider), flowId, {
       ...this.cookieOptions(),
@@ -135,6 +144,9 @@ export class PassportStateStore {
   }
 }
 
-function modeOf(state: unknown): DeliveryMode {
-  return (state as Partial<FlowInfo> | undefined)?.mode === "token" ? "token" : "cookie";
+function infoOf(state: unknown): FlowInfo {
+  const given = state as Partial<FlowInfo> | undefined;
+  const info: FlowInfo = { mode: given?.mode === "token" ? "token" : "cookie" };
+  if (info.mode === "token" && typeof given?.clientChallenge === "string") info.clientChallenge = given.clientChallenge;
+  return info;
 }

@@ -11,6 +11,7 @@ import {
   ReactivationWindowClosedError,
   ServiceUnavailableError,
   TooManyAttemptsError,
+  ValidationError,
 } from "../../../domain/errors.js";
 import { OAUTH_PROVIDERS, type OAuthProvider } from "../../../domain/identity.entity.js";
 import { OAuthHandoff } from "../../oauth/oauth-handoff.js";
@@ -23,7 +24,7 @@ import { HTTP_SETTINGS } from "../http-tokens.js";
 import { OAUTH_PREFIX } from "../paths.js";
 import { presentUser } from "../presenters/user.presenter.js";
 import { route, type HttpModule, type RouteSpec } from "../route-spec.js";
-import { OAuthCodeBody } from "../schemas/oauth.schemas.js";
+import { OAuthCodeBody, S256_CHALLENGE } from "../schemas/oauth.schemas.js";
 import { requestMeta } from "./auth.controller.js";
 import type * as v from "valibot";
 
@@ -58,8 +59,9 @@ export class OAuthController implements HttpModule {
           description:
             "Redirects to the provider with a state bound to this browser (cookie, 10 minutes, single use)" +
             (provider === "facebook" ? "." : " and PKCE (S256).") +
-            " `?mode=token` (or X-Auth-Mode: token) makes the callback hand over a one-time code instead of cookies.",
-          responses: { 302: "To the provider", 404: "PROVIDER_NOT_CONFIGURED" } }),
+            " `?mode=token` (or X-Auth-Mode: token) makes the callback hand over a one-time code instead of cookies;" +
+            " with `code_challenge=<BASE64URL(SHA-256(verifier))>&code_challenge_method=S256` that code is good only with the verifier (RFC 7636).",
+          responses: { 302: "To the provider", 400: "code_challenge or code_challenge_method malformed", 404: "PROVIDER_NOT_CONFIGURED" } }),
         route({ method: "get", path: `${P}/${provider}/callback`, tag: "oauth", auth: "none", handler: (ctx) => this.callback(ctx, provider),
           summary: `Finish sign-in with ${name}`,
           description:
@@ -72,8 +74,10 @@ export class OAuthController implements HttpModule {
     specs.push(
       route({ method: "post", path: `${P}/token`, tag: "oauth", auth: "none", body: OAuthCodeBody, handler: this.exchange,
         summary: "Exchange the one-time code of a token-mode OAuth sign-in for tokens",
-        description: "The code comes from the redirect after `GET /api/auth/<provider>?mode=token`; it is good once, for 60 seconds.",
-        responses: { 200: "data.user and data.tokens", 400: "INVALID_CODE (wrong, used or expired) or validation failed" } }),
+        description:
+          "The code comes from the redirect after `GET /api/auth/<provider>?mode=token`; it is good once, for 60 seconds. " +
+          "A sign-in started with a code_challenge is exchanged with its codeVerifier; a wrong or missing verifier spends the code.",
+        responses: { 200: "data.user and data.tokens", 400: "INVALID_CODE (wrong, used or expired, or the verifier does not match) or validation failed" } }),
     );
     return specs;
   }
@@ -81,9 +85,10 @@ export class OAuthController implements HttpModule {
   private async start(ctx: Context, provider: OAuthProvider): Promise<void> {
     if (!this.gateway.isEnabled(provider)) throw new ProviderNotConfiguredError(LABEL[provider]);
     const mode = ctx.query.mode === "token" || wantsTokenMode(ctx) ? "token" : "cookie";
+    const clientChallenge = clientChallengeOf(ctx, mode);
     ctx.set("Cache-Control", "no-store");
     try {
-      await this.gateway.start(ctx, provider, mode);
+      await this.gateway.start(ctx, provider, mode, clientChallenge ?? undefined);
     } catch (err) {
       this.fail(ctx, provider, err instanceof ServiceUnavailableError ? "service_unavailable" : "server_error", err);
     }
@@ -97,7 +102,7 @@ export class OAuthController implements HttpModule {
     try {
       const out = await this.oauthSignIn.execute({ provider, profile: outcome.profile, meta: requestMeta(ctx) });
       if (outcome.mode === "token") {
-        const code = await this.handoff.issue({ user: presentUser(out.user), tokens: presentTokens(out.tokens) });
+        const code = await this.handoff.issue({ user: presentUser(out.user), tokens: presentTokens(out.tokens) }, outcome.clientChallenge);
         return this.redirect(ctx, `${this.settings.clientUrl}/?code=${encodeURIComponent(code)}`);
       }
       setSessionCookies(ctx, this.http, out.session.id, out.tokens);
@@ -109,7 +114,7 @@ export class OAuthController implements HttpModule {
 
   exchange = async (ctx: Context, body: v.InferOutput<typeof OAuthCodeBody>): Promise<void> => {
     ctx.set("Cache-Control", "no-store");
-    const payload = await this.handoff.redeem(body.code);
+    const payload = await this.handoff.redeem(body.code, body.codeVerifier ?? null);
     if (!payload) throw new InvalidCodeError();
     respond(ctx, 200, "Signed in", payload);
   };
@@ -124,6 +129,20 @@ export class OAuthController implements HttpModule {
     ctx.status = 302;
     ctx.redirect(url);
   }
+}
+
+/**
+ * A token-mode client's own PKCE challenge (`code_challenge`, `code_challenge_method=S256`), or
+ * null. Refused with the field named: a plain challenge, a malformed one, or one in cookie mode.
+ */
+function clientChallengeOf(ctx: Context, mode: "cookie" | "token"): string | null {
+  const { code_challenge: challenge, code_challenge_method: method } = ctx.query;
+  if (challenge === undefined && method === undefined) return null;
+  if (mode !== "token") throw ValidationError.field("code_challenge", "code_challenge is for token mode (mode=token or X-Auth-Mode: token)");
+  if (typeof challenge !== "string" || !S256_CHALLENGE.test(challenge))
+    throw ValidationError.field("code_challenge", "code_challenge must be BASE64URL(SHA-256(code_verifier)), 43 characters");
+  if (method !== "S256") throw ValidationError.field("code_challenge_method", "code_challenge_method must be S256");
+  return challenge;
 }
 
 function errorCodeOf(err: unknown): RedirectError {
