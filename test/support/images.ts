@@ -66,11 +66,30 @@ const WEBP = Buffer.from("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==", "ba
 /** Where a phone would say the picture was taken. */
 export const GPS_NOTE = "GPSLatitude 48.858370 N GPSLongitude 2.294481 E";
 
+/** One RIFF chunk: fourcc, little-endian size, data, a pad byte when the size is odd. */
+function riffChunk(fourcc: string, data: Buffer): Buffer {
+  const size = Buffer.alloc(4);
+  size.writeUInt32LE(data.length);
+  return Buffer.concat([Buffer.from(fourcc, "latin1"), size, data, data.length % 2 ? Buffer.alloc(1) : Buffer.alloc(0)]);
+}
+
+/** An extended WebP (VP8X header, announcing `flags`) around the 1×1 lossless image, plus chunks. */
+function extendedWebp(flags: number, extra: Buffer[]): Buffer {
+  const vp8x = Buffer.alloc(10); // flags, 3 reserved bytes, canvas width-1 and height-1 (24 bits each): 1×1
+  vp8x[0] = flags;
+  const image = WEBP.subarray(12); // the VP8L chunk
+  const body = Buffer.concat([riffChunk("VP8X", vp8x), image, ...extra]);
+  const size = Buffer.alloc(4);
+  size.writeUInt32LE(4 + body.length);
+  return Buffer.concat([Buffer.from("RIFF", "latin1"), size, Buffer.from("WEBP", "latin1"), body]);
+}
+
 /**
- * The same JPEG and PNG as IMAGES, carrying metadata a camera writes: an EXIF APP1 segment and an
- * XMP one (JPEG), eXIf and tEXt chunks (PNG), each holding GPS_NOTE.
+ * Images carrying metadata a camera writes, each holding GPS_NOTE, with the same image without it:
+ * an EXIF APP1 segment and an XMP one (JPEG), eXIf and tEXt chunks (PNG), EXIF and "XMP " chunks
+ * announced by the VP8X header (WebP).
  */
-export function imagesWithMetadata(): Record<"image/jpeg" | "image/png", Uint8Array> {
+export function imagesWithMetadata(): Record<"image/jpeg" | "image/png" | "image/webp", { tagged: Uint8Array; clean: Uint8Array }> {
   const plainJpeg = jpeg();
   const app1 = (payload: Buffer) => Buffer.concat([Buffer.from([0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff]), payload]);
   const exif = app1(Buffer.concat([Buffer.from("Exif\0\0", "latin1"), Buffer.from(`MM\0*${GPS_NOTE}`, "latin1")]));
@@ -85,7 +104,16 @@ export function imagesWithMetadata(): Record<"image/jpeg" | "image/png", Uint8Ar
     pngChunk("tEXt", Buffer.from(`Comment\0${GPS_NOTE}`, "latin1")),
     plainPng.subarray(afterIhdr),
   ]);
-  return { "image/jpeg": new Uint8Array(jpegWithMetadata), "image/png": new Uint8Array(pngWithMetadata) };
+
+  const webpWithMetadata = extendedWebp(0x08 | 0x04, [
+    riffChunk("EXIF", Buffer.from(`MM\0*${GPS_NOTE}`, "latin1")),
+    riffChunk("XMP ", Buffer.from(`<x:xmpmeta>${GPS_NOTE}!</x:xmpmeta>`, "latin1")),
+  ]);
+  return {
+    "image/jpeg": { tagged: new Uint8Array(jpegWithMetadata), clean: new Uint8Array(plainJpeg) },
+    "image/png": { tagged: new Uint8Array(pngWithMetadata), clean: new Uint8Array(plainPng) },
+    "image/webp": { tagged: new Uint8Array(webpWithMetadata), clean: new Uint8Array(extendedWebp(0, [])) },
+  };
 }
 
 export const IMAGES: Record<AvatarContentType, Uint8Array> = {
