@@ -1,6 +1,8 @@
+import "reflect-metadata";
 import { expect } from "chai";
 import type supertest from "supertest";
 import { RATE_LIMITER, type RateLimiter } from "../../src/adapters/http/rate-limits.js";
+import { PasswordAttempts } from "../../src/application/services/password-attempts.service.js";
 import { PASSWORD, codeFor, registerVerified, requireBackend, signInTokens, startTestApp, uniqueEmail, type Backend, type TestApp } from "../support/http-harness.js";
 
 const A = "/api/v1/auth";
@@ -117,6 +119,34 @@ export function rateLimitSuite(backend: Backend): void {
     }
     expect(remaining).to.deep.equal(["2", "1", "0"]);
     expectRateLimited(await app.request.post(`${A}/forgot-password`).send({ email: uniqueEmail() }));
+  });
+
+  it("sign-in reads its body alongside the IP budget, yet over that budget the answer is still RATE_LIMITED, for a bad body or a blocked address", async () => {
+    const app = await start({ signin: { ipPerWindow: 2, accountPerWindow: 100, windowSeconds: 120 } });
+    const blocked = uniqueEmail("blocked");
+    await app.ctx.container.resolve(PasswordAttempts).lock(blocked, 900);
+    const signin = () => app.request.post(`${A}/signin`);
+    expect((await signin().send({ email: blocked, password: PASSWORD })).body.code).to.equal("TOO_MANY_ATTEMPTS");
+    expect((await signin().set("Content-Type", "application/json").send("{not json")).status).to.equal(400);
+    expectRateLimited(await signin().send({ email: blocked, password: PASSWORD }));
+    expectRateLimited(await signin().set("Content-Type", "application/json").send("{not json"));
+    expectRateLimited(await signin().set("Content-Type", "text/plain").send("hello"));
+  });
+
+  it("a blocked address is refused as blocked (TOO_MANY_ATTEMPTS) without spending its account budget", async () => {
+    const app = await start({ signin: { ipPerWindow: 100, accountPerWindow: 2, windowSeconds: 120 } });
+    const blocked = uniqueEmail("blocked");
+    await app.ctx.container.resolve(PasswordAttempts).lock(blocked, 900);
+    for (let i = 0; i < 4; i++) {
+      const res = await app.request.post(`${A}/signin`).send({ email: blocked, password: PASSWORD });
+      expect(res.status).to.equal(429);
+      expect(res.body.code).to.equal("TOO_MANY_ATTEMPTS");
+      expect(Number(res.headers["retry-after"])).to.be.within(800, 900);
+    }
+    // Unblocked, the address still has its whole budget.
+    await app.ctx.container.resolve(PasswordAttempts).unlock(blocked);
+    for (let i = 0; i < 2; i++) expect((await app.request.post(`${A}/signin`).send({ email: blocked, password: PASSWORD })).status).to.equal(401);
+    expectRateLimited(await app.request.post(`${A}/signin`).send({ email: blocked, password: PASSWORD }));
   });
 
   it("the budget frees up when the window has passed", async () => {

@@ -41,17 +41,18 @@ export { AUTH_PREFIX, HEALTH_PREFIX } from "./paths.js";
 
 /**
  * auth → guards → body → body guards → validation → handler: the caller is authenticated and
- * within its IP budget before a single body byte is read; budgets keyed by what the body names
- * (an email) are checked once it is parsed, by the one body parser, and before any use case runs.
+ * within its IP budget before its body is used (before a single byte is read, except on routes
+ * with a precheck, see precheckAlongside); budgets keyed by what the body names (an email) are
+ * checked once it is parsed, by the one body parser, and before any use case runs.
  */
 function chainFor(spec: RouteSpec, deps: HttpDependencies): Middleware[] {
   const chain: Middleware[] = [];
   if (spec.auth === "access") chain.push(requireAuth(deps.authenticate, { allowDeactivated: !!spec.allowDeactivated }));
-  if (deps.guards) chain.push(...deps.guards(spec));
-  if (spec.body || spec.multipart) chain.push(jsonBodyMiddleware(deps.settings.jsonLimitBytes, { allowMultipart: !!spec.multipart }));
+  const guards = deps.guards?.(spec) ?? [];
+  const body = spec.body || spec.multipart ? jsonBodyMiddleware(deps.settings.jsonLimitBytes, { allowMultipart: !!spec.multipart }) : null;
   const bodyGuards = deps.bodyGuards?.(spec) ?? [];
-  if (spec.precheck && spec.body && !spec.multipart) chain.push(precheckAlongside(spec.body, spec.precheck, bodyGuards));
-  else chain.push(...bodyGuards);
+  if (spec.precheck && spec.body && body && !spec.multipart) chain.push(precheckAlongside(spec.body, spec.precheck, guards, body, bodyGuards));
+  else chain.push(...guards, ...(body ? [body] : []), ...bodyGuards);
   chain.push(async (ctx: Context) => {
     const isMultipart = !!spec.multipart && ctx.is("multipart/form-data");
     const input = spec.body && !isMultipart ? parseInput(spec.body, ctx.request.body) : undefined;
@@ -60,30 +61,50 @@ function chainFor(spec: RouteSpec, deps: HttpDependencies): Middleware[] {
   return chain;
 }
 
+/** A promise's outcome as a value: null when it resolved, the error when it rejected (never unhandled). */
+function outcomeOf(promise: Promise<unknown>): Promise<{ err: unknown } | null> {
+  return promise.then(
+    () => null,
+    (err: unknown) => ({ err }),
+  );
+}
+
 /**
- * The body guards (account budgets) with the route's precheck started alongside them: a blocked
- * sign-in is refused after one store round trip for both rather than one each. The budget still
- * comes first: over budget is RATE_LIMITED whatever the precheck found; a body the schema refuses
- * is left to validation, after the guards, as on every route.
+ * For a route with a precheck (sign-in: is this address or IP blocked?): the body is read, and the
+ * precheck's store call made, while the IP budget's call is in flight, so they travel to the store
+ * together. Decisions keep their order: over the IP budget is RATE_LIMITED whatever the body or the
+ * precheck; then a body error (413, 400, 415); then the precheck's refusal, which spends nothing of
+ * the account's budget (a blocked address's refusals cost no hash and send no mail); then the
+ * account budget. A blocked sign-in is thus answered after one round trip. A body the schema
+ * refuses skips the precheck and is left to validation, after the guards, as on every route.
  */
-function precheckAlongside(schema: v.GenericSchema, precheck: NonNullable<RouteSpec["precheck"]>, bodyGuards: Middleware[]): Middleware {
-  const guarded = compose(bodyGuards);
+function precheckAlongside(
+  schema: v.GenericSchema,
+  precheck: NonNullable<RouteSpec["precheck"]>,
+  guards: Middleware[],
+  body: Middleware,
+  bodyGuards: Middleware[],
+): Middleware {
+  const ipGuarded = compose(guards);
+  const accountGuarded = compose(bodyGuards);
   return async function precheckWithGuards(ctx: Context, next) {
-    let input: unknown;
-    try {
-      input = parseInput(schema, ctx.request.body);
-    } catch {
-      return guarded(ctx, next);
-    }
-    // Settled here (never an unhandled rejection, even when a guard refuses first).
-    const verdict = precheck(ctx, input as never).then(
-      () => null,
-      (err: unknown) => ({ err }),
-    );
-    await guarded(ctx, async () => {
+    const reading = outcomeOf(Promise.resolve(body(ctx, async () => {})));
+    const verdict = reading.then((failed) => {
+      if (failed) return null;
+      let input: unknown;
+      try {
+        input = parseInput(schema, ctx.request.body);
+      } catch {
+        return null;
+      }
+      return outcomeOf(precheck(ctx, input as never));
+    });
+    await ipGuarded(ctx, async () => {
+      const failed = await reading;
+      if (failed) throw failed.err;
       const refused = await verdict;
       if (refused) throw refused.err;
-      await next();
+      await accountGuarded(ctx, next);
     });
   };
 }

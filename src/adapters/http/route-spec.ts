@@ -27,9 +27,9 @@ export interface RouteSpec<S extends v.GenericSchema | undefined = v.GenericSche
   responses: Record<number, string>;
   /**
    * A read-only check that may refuse the request before the handler runs (a blocked sign-in).
-   * It starts as soon as the body is valid, alongside the body's rate-limit budget, so both store
-   * calls travel together; its refusal counts only once that budget has passed, and the handler
-   * must not rely on it (it checks again, atomically).
+   * The body is read and the check started while the IP budget's store call is in flight, so they
+   * travel together; its refusal counts once the IP budget has passed, ahead of the account budget
+   * (which it does not spend). The handler must not rely on it (it checks again, atomically).
    */
   precheck?: (ctx: Context, body: S extends v.GenericSchema ? v.InferOutput<S> : undefined) => Promise<void>;
   handler: (ctx: Context, body: S extends v.GenericSchema ? v.InferOutput<S> : undefined) => Promise<void>;

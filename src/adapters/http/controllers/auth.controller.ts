@@ -67,7 +67,7 @@ export class AuthController implements HttpModule {
       route({ method: "post", path: `${P}/resend-verification`, tag: "auth", auth: "none", body: EmailBody, handler: this.resendVerification,
         summary: "Mail a fresh verification code (always 200)", responses: { 200: "Accepted", ...common } }),
       route({ method: "post", path: `${P}/signin`, tag: "auth", auth: "none", body: SignInBody, handler: this.signIn,
-        // A blocked address or IP is refused in the same store round trip as the email's budget.
+        // A blocked address or IP is refused in the same store round trip as the IP budget.
         precheck: (ctx, body) => this.signInUseCase.refuseIfBlocked({ email: body.email, meta: requestMeta(ctx) }),
         summary: "Sign in with email and password",
         description: "Sets the accessToken, refreshToken and sid cookies, or returns data.tokens with X-Auth-Mode: token.",
