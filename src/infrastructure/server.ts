@@ -39,8 +39,6 @@ async function main(): Promise<void> {
   });
   server.keepAliveTimeout = 65_000;
 
-  let stopping = false;
-
   /**
    * Stop accepting (the listening socket closes at once), let in-flight requests finish, close
    * kept-alive connections as soon as they fall idle (their last response says Connection: close,
@@ -48,8 +46,7 @@ async function main(): Promise<void> {
    * running after SHUTDOWN_GRACE_MS are cut; a close that hangs ends the process with 1.
    */
   const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+    if (ctx.app.draining) return;
     // Answers still being worked out, and any on connections already open, say Connection: close
     // (the app's edge layer), so clients do not race a reuse of a socket about to close.
     ctx.app.draining = true;

@@ -55,11 +55,14 @@ function chainFor(spec: RouteSpec, deps: HttpDependencies): Middleware[] {
   else chain.push(...guards, ...(body ? [body] : []), ...bodyGuards);
   chain.push(async (ctx: Context) => {
     const isMultipart = !!spec.multipart && ctx.is("multipart/form-data");
-    const input = spec.body && !isMultipart ? parseInput(spec.body, ctx.request.body) : undefined;
+    const input = validatedEarly.has(ctx) ? validatedEarly.get(ctx) : spec.body && !isMultipart ? parseInput(spec.body, ctx.request.body) : undefined;
     await spec.handler(ctx, input as never);
   });
   return chain;
 }
+
+/** Bodies a precheck already validated, so the handler does not parse them again. */
+const validatedEarly = new WeakMap<Context, unknown>();
 
 /** A promise's outcome as a value: null when it resolved, the error when it rejected (never unhandled). */
 function outcomeOf(promise: Promise<unknown>): Promise<{ err: unknown } | null> {
@@ -97,6 +100,7 @@ function precheckAlongside(
       } catch {
         return null;
       }
+      validatedEarly.set(ctx, input);
       return outcomeOf(precheck(ctx, input as never));
     });
     await ipGuarded(ctx, async () => {
