@@ -92,6 +92,10 @@ const EnvSchema = v.object({
   FACEBOOK_AUTHORIZATION_URL: optionalString,
   FACEBOOK_TOKEN_URL: optionalString,
   FACEBOOK_PROFILE_URL: optionalString,
+  OAUTH_REQUIRE_PKCE: v.optional(
+    v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(["true", "false", "yes", "no", ""], "OAUTH_REQUIRE_PKCE must be true or false"), v.transform((s) => s === "true" || s === "yes")),
+    "false",
+  ),
 });
 
 export interface OAuthProviderConfig {
@@ -161,6 +165,8 @@ export interface Config {
   cloudinary: CloudinaryConfig | null;
   /** A provider is present only when its id, secret and redirect URI are all set. */
   oauth: { github: OAuthProviderConfig | null; google: OAuthProviderConfig | null; facebook: OAuthProviderConfig | null };
+  /** OAUTH_REQUIRE_PKCE: a token-mode OAuth sign-in must bring the app's own PKCE challenge. */
+  oauthRequirePkce: boolean;
 }
 
 function originOf(url: string): string {
@@ -237,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { pers
     purgeIntervalSeconds: e.PURGE_INTERVAL_SECONDS,
     rateLimits: parseRateLimits(e.RATE_LIMITS),
     cloudinary: cloudinaryConfig(e),
+    oauthRequirePkce: e.OAUTH_REQUIRE_PKCE,
     oauth: {
       github: provider("GITHUB", e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET, e.GITHUB_REDIRECT_URI, {
         authorizationUrl: e.GITHUB_AUTHORIZATION_URL,

@@ -47,3 +47,18 @@ describe("TRUST_PROXY", () => {
     for (const bad of ["maybe", "-1", "11", "1.5", "2 proxies"]) expect(() => hops(bad), bad).to.throw(ConfigError, /TRUST_PROXY/);
   });
 });
+
+describe("OAUTH_REQUIRE_PKCE", () => {
+  const required = (OAUTH_REQUIRE_PKCE?: string) =>
+    loadConfig(OAUTH_REQUIRE_PKCE === undefined ? base : { ...base, OAUTH_REQUIRE_PKCE }, { persistSecrets: false }).oauthRequirePkce;
+
+  it("is off by default; true/yes turns it on, false/no/empty leaves it off", () => {
+    expect(required()).to.equal(false);
+    expect([required("true"), required(" YES ")]).to.deep.equal([true, true]);
+    expect([required("false"), required("no"), required("")]).to.deep.equal([false, false, false]);
+  });
+
+  it("refuses anything else, naming the variable", () => {
+    for (const bad of ["1", "on", "required"]) expect(() => required(bad), bad).to.throw(ConfigError, /OAUTH_REQUIRE_PKCE/);
+  });
+});

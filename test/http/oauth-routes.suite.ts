@@ -361,6 +361,27 @@ export function oauthRoutesSuite(backend: Backend): void {
       }
     });
 
+    it("with OAUTH_REQUIRE_PKCE a token-mode start without the app's challenge is refused naming code_challenge; browsers (cookie mode) are not affected", async () => {
+      const strict = await startTestApp(backend, { env: { ...fake.env(), OAUTH_REQUIRE_PKCE: "true" } });
+      try {
+        for (const query of ["?mode=token", ""]) {
+          const res = await strict.request.get(`${O}/github${query}`).set(query ? {} : { "X-Auth-Mode": "token" });
+          expect(res.status, query).to.equal(400);
+          expect(res.body.code).to.equal("VALIDATION_FAILED");
+          expect(res.body.errors).to.have.key("code_challenge");
+          expect(res.headers["set-cookie"], "no flow is started").to.equal(undefined);
+        }
+        const challenge = createHash("sha256").update(randomBytes(48).toString("base64url")).digest("base64url");
+        const started = await strict.request.get(`${O}/github?mode=token&code_challenge=${challenge}&code_challenge_method=S256`);
+        expect(started.status, JSON.stringify(started.body)).to.equal(302);
+        await strict.request.get(`${O}/github`).expect(302);
+      } finally {
+        await strict.close();
+      }
+      // Off by default: the shared app (no OAUTH_REQUIRE_PKCE) still starts token mode without one.
+      await begin("github", "?mode=token");
+    });
+
     it("a blocked email is refused with too_many_attempts, and no session is made", async () => {
       const user = fakeUser();
       expectSignedIn((await dance("github", user)).res);

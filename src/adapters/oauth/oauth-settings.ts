@@ -19,6 +19,11 @@ export interface OAuthSettings {
   providers: Record<OAuthProvider, OAuthProviderSettings | null>;
   /** Deadline for each request to a provider (token, profile, emails); default 5000 ms. */
   providerTimeoutMs?: number;
+  /**
+   * A token-mode sign-in must start with the app's own PKCE challenge (RFC 7636, S256); without
+   * one it is refused with 400. Cookie mode (browsers) is not affected. Default false.
+   */
+  requireClientPkce?: boolean;
 }
 
 /** Injection token for the settings, owned by the OAuth adapter. */

@@ -32,7 +32,7 @@ export const oauthFeature: Feature = {
     const flows = await ctx.provide<OAuthFlowStore>(OAUTH_FLOW_STORE, () =>
       redis ? new RedisOAuthFlowStore(redis, { prefix: ctx.options.redisPrefix ?? "ha:" }) : new InMemoryOAuthFlowStore(ctx.clock),
     );
-    const settings = await ctx.provide<OAuthSettings>(OAUTH_SETTINGS, () => ({ clientUrl: config.clientUrl, providers: config.oauth }));
+    const settings = await ctx.provide<OAuthSettings>(OAUTH_SETTINGS, () => ({ clientUrl: config.clientUrl, providers: config.oauth, requireClientPkce: config.oauthRequirePkce }));
 
     const hasher = container.resolve<KeyedHasher>(TOKENS.KeyedHasher);
     const random = container.resolve<SecureRandom>(TOKENS.SecureRandom);

@@ -61,7 +61,7 @@ export class OAuthController implements HttpModule {
             (provider === "facebook" ? "." : " and PKCE (S256).") +
             " `?mode=token` (or X-Auth-Mode: token) makes the callback hand over a one-time code instead of cookies;" +
             " with `code_challenge=<BASE64URL(SHA-256(verifier))>&code_challenge_method=S256` that code is good only with the verifier (RFC 7636).",
-          responses: { 302: "To the provider", 400: "code_challenge or code_challenge_method malformed", 404: "PROVIDER_NOT_CONFIGURED" } }),
+          responses: { 302: "To the provider", 400: "code_challenge or code_challenge_method malformed, or missing in token mode when OAUTH_REQUIRE_PKCE is on", 404: "PROVIDER_NOT_CONFIGURED" } }),
         route({ method: "get", path: `${P}/${provider}/callback`, tag: "oauth", auth: "none", handler: (ctx) => this.callback(ctx, provider),
           summary: `Finish sign-in with ${name}`,
           description:
@@ -85,7 +85,7 @@ export class OAuthController implements HttpModule {
   private async start(ctx: Context, provider: OAuthProvider): Promise<void> {
     if (!this.gateway.isEnabled(provider)) throw new ProviderNotConfiguredError(LABEL[provider]);
     const mode = ctx.query.mode === "token" || wantsTokenMode(ctx) ? "token" : "cookie";
-    const clientChallenge = clientChallengeOf(ctx, mode);
+    const clientChallenge = clientChallengeOf(ctx, mode, !!this.settings.requireClientPkce);
     ctx.set("Cache-Control", "no-store");
     try {
       await this.gateway.start(ctx, provider, mode, clientChallenge ?? undefined);
@@ -133,11 +133,16 @@ export class OAuthController implements HttpModule {
 
 /**
  * A token-mode client's own PKCE challenge (`code_challenge`, `code_challenge_method=S256`), or
- * null. Refused with the field named: a plain challenge, a malformed one, or one in cookie mode.
+ * null. Refused with the field named: a plain challenge, a malformed one, one in cookie mode, or
+ * none in token mode when the deployment requires it (OAUTH_REQUIRE_PKCE).
  */
-function clientChallengeOf(ctx: Context, mode: "cookie" | "token"): string | null {
+function clientChallengeOf(ctx: Context, mode: "cookie" | "token", required: boolean): string | null {
   const { code_challenge: challenge, code_challenge_method: method } = ctx.query;
-  if (challenge === undefined && method === undefined) return null;
+  if (challenge === undefined && method === undefined) {
+    if (required && mode === "token")
+      throw ValidationError.field("code_challenge", "code_challenge is required for token mode: BASE64URL(SHA-256(code_verifier)) with code_challenge_method=S256");
+    return null;
+  }
   if (mode !== "token") throw ValidationError.field("code_challenge", "code_challenge is for token mode (mode=token or X-Auth-Mode: token)");
   if (typeof challenge !== "string" || !S256_CHALLENGE.test(challenge))
     throw ValidationError.field("code_challenge", "code_challenge must be BASE64URL(SHA-256(code_verifier)), 43 characters");
