@@ -89,7 +89,22 @@ function extendedWebp(flags: number, extra: Buffer[]): Buffer {
  * an EXIF APP1 segment and an XMP one (JPEG), eXIf and tEXt chunks (PNG), EXIF and "XMP " chunks
  * announced by the VP8X header (WebP).
  */
-export function imagesWithMetadata(): Record<"image/jpeg" | "image/png" | "image/webp", { tagged: Uint8Array; clean: Uint8Array }> {
+/** GIF data sub-blocks: runs of at most 255 bytes, each after its size, then a 0. */
+function gifSubBlocks(data: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (let at = 0; at < data.length; at += 255) {
+    const part = data.subarray(at, at + 255);
+    parts.push(Buffer.from([part.length]), part);
+  }
+  return Buffer.concat([...parts, Buffer.from([0])]);
+}
+
+/** A GIF application extension block: identifier and authentication code (11 bytes), then data. */
+export function gifApplicationBlock(identifier: string, data: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([0x21, 0xff, 11]), Buffer.from(identifier, "latin1"), gifSubBlocks(data)]);
+}
+
+export function imagesWithMetadata(): Record<"image/jpeg" | "image/png" | "image/webp" | "image/gif", { tagged: Uint8Array; clean: Uint8Array }> {
   const plainJpeg = jpeg();
   const app1 = (payload: Buffer) => Buffer.concat([Buffer.from([0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff]), payload]);
   const exif = app1(Buffer.concat([Buffer.from("Exif\0\0", "latin1"), Buffer.from(`MM\0*${GPS_NOTE}`, "latin1")]));
@@ -109,7 +124,15 @@ export function imagesWithMetadata(): Record<"image/jpeg" | "image/png" | "image
     riffChunk("EXIF", Buffer.from(`MM\0*${GPS_NOTE}`, "latin1")),
     riffChunk("XMP ", Buffer.from(`<x:xmpmeta>${GPS_NOTE}!</x:xmpmeta>`, "latin1")),
   ]);
+  // After the header, screen descriptor and two-colour palette (13 + 6 bytes): an animation's loop
+  // count (kept), a comment and an XMP packet (removed), then the image and the trailer.
+  const gifHead = GIF.subarray(0, 19);
+  const loop = gifApplicationBlock("NETSCAPE2.0", Buffer.from([1, 0, 0]));
+  const comment = Buffer.concat([Buffer.from([0x21, 0xfe]), gifSubBlocks(Buffer.from(`Taken at ${GPS_NOTE}`, "latin1"))]);
+  const gifXmp = gifApplicationBlock("XMP DataXMP", Buffer.from(`<x:xmpmeta>${"x".repeat(300)}${GPS_NOTE}</x:xmpmeta>`, "latin1"));
+  const gifWithMetadata = Buffer.concat([gifHead, loop, comment, gifXmp, GIF.subarray(19)]);
   return {
+    "image/gif": { tagged: new Uint8Array(gifWithMetadata), clean: new Uint8Array(Buffer.concat([gifHead, loop, GIF.subarray(19)])) },
     "image/jpeg": { tagged: new Uint8Array(jpegWithMetadata), clean: new Uint8Array(plainJpeg) },
     "image/png": { tagged: new Uint8Array(pngWithMetadata), clean: new Uint8Array(plainPng) },
     "image/webp": { tagged: new Uint8Array(webpWithMetadata), clean: new Uint8Array(extendedWebp(0, [])) },
