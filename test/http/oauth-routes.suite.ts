@@ -362,8 +362,11 @@ export function oauthRoutesSuite(backend: Backend): void {
     });
 
     it("with OAUTH_REQUIRE_PKCE a token-mode start without the app's challenge is refused naming code_challenge; browsers (cookie mode) are not affected", async () => {
-      const strict = await startTestApp(backend, { env: { ...fake.env(), OAUTH_REQUIRE_PKCE: "true" } });
+      const strictLog = new CollectingLogger();
+      const strict = await startTestApp(backend, { env: { ...fake.env(), OAUTH_REQUIRE_PKCE: "true" }, logger: strictLog });
       try {
+        // The operator can see the switch took effect.
+        expect(strictLog.entries.find((e) => /OAuth sign-in/.test(e.msg ?? ""))?.obj).to.deep.include({ tokenModeRequiresPkce: true });
         for (const query of ["?mode=token", ""]) {
           const res = await strict.request.get(`${O}/github${query}`).set(query ? {} : { "X-Auth-Mode": "token" });
           expect(res.status, query).to.equal(400);
@@ -414,7 +417,7 @@ export function oauthRoutesSuite(backend: Backend): void {
 
     it("logged at start-up which providers are on", () => {
       const line = logger.entries.find((e) => /OAuth sign-in/.test(e.msg ?? ""));
-      expect(line?.obj).to.deep.include({ enabled: ["github", "google", "facebook"], disabled: [] });
+      expect(line?.obj).to.deep.include({ enabled: ["github", "google", "facebook"], disabled: [], tokenModeRequiresPkce: false });
     });
 
     it("a provider without id, secret or redirect URI answers 404 PROVIDER_NOT_CONFIGURED on both routes", async () => {

@@ -44,7 +44,7 @@ export const oauthFeature: Feature = {
 
     const enabled = gateway.enabledProviders();
     const disabled = OAUTH_PROVIDERS.filter((p) => !enabled.includes(p));
-    logger.info({ enabled, disabled }, enabled.length ? `OAuth sign-in enabled for ${enabled.join(", ")}` : "OAuth sign-in: no provider configured");
+    logger.info({ enabled, disabled, tokenModeRequiresPkce: !!settings.requireClientPkce }, enabled.length ? `OAuth sign-in enabled for ${enabled.join(", ")}` : "OAuth sign-in: no provider configured");
 
     return { modules: [container.resolve(OAuthController)] };
   },
