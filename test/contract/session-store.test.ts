@@ -78,6 +78,22 @@ describe("SessionStore contract", () => {
         expect(await redis.client.pTTL(`${key}:old`)).to.be.within(3_600_000 - 5_000, 3_600_000);
       });
 
+      it("keeps rotating after Redis forgets its scripts (a restart or failover): the script is sent again", async () => {
+        const s = session(10 * 60_000);
+        await store.create(s);
+        await redis.client.sendCommand(["SCRIPT", "FLUSH"]);
+        const rotated = await store.rotate({
+          sessionId: s.id,
+          presentedHash: "h-a",
+          nextHash: "h-b",
+          now: clock.now(),
+          graceMs: 10_000,
+          nextExpiresAt: new Date(clock.now().getTime() + 3_600_000),
+        });
+        expect(rotated.status).to.equal("rotated");
+        expect((await store.get(s.id))?.refreshTokenHash).to.equal("h-b");
+      });
+
       it("leaves no key without a TTL", async () => {
         const a = session(60_000);
         const b = session(60_000);

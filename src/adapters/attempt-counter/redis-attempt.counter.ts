@@ -1,6 +1,6 @@
 import type { AttemptCounter, AttemptDecision } from "../../application/ports/attempt-counter.port.js";
 import { ATTEMPT_IN_FLIGHT_SECONDS, type AttemptPolicy } from "../../domain/lockout.policy.js";
-import { RedisScript, withDeadline, type RedisHandle } from "../redis/redis-client.js";
+import { RedisScript, sendRaw, withDeadline, type RedisHandle } from "../redis/redis-client.js";
 
 export interface RedisAttemptCounterOptions {
   /** Namespace for every key; default "ha:". */
@@ -161,7 +161,8 @@ export class RedisAttemptCounter implements AttemptCounter {
   }
 
   async blockedFor(key: string, now: Date): Promise<number> {
-    const raw = await this.#call(() => this.#redis.get(this.#keys(key).blockedUntil));
+    const blockedUntil = this.#keys(key).blockedUntil;
+    const raw = await this.#call(() => sendRaw<string | null>(this.#redis, blockedUntil, ["GET", blockedUntil], true));
     const remainingMs = Number(raw ?? 0) - now.getTime();
     return remainingMs > 0 ? Math.ceil(remainingMs / 1000) : 0;
   }

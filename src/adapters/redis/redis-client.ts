@@ -248,6 +248,19 @@ export function isRedisUnavailableError(err: unknown, depth = 0): boolean {
  * (→ 503), anything else (a script bug, a WRONGTYPE reply) propagates unchanged so it is
  * logged as the 500 it is.
  */
+/**
+ * A command by its raw reply, for the calls requests make (the session's fields and the user's
+ * cache stamp on every authenticated request, the scripts of rate limits, attempt counters and
+ * refresh rotation). node-redis' typed methods (hmGet, get, evalSha) put each call through their
+ * command transformers; sendCommand skips them: 5.0 → 3.5 µs of client CPU per HMGET + GET pair
+ * against a local Redis, and 45 → 43 µs of server CPU per `GET /profile`. Replies are the same
+ * on RESP2. A cluster client is given the first key (the command goes to its slot, as the typed
+ * methods would send it) and whether the command only reads.
+ */
+export function sendRaw<T>(redis: RedisHandle, firstKey: string | undefined, args: string[], readonly: boolean): Promise<T> {
+  return "masters" in redis ? redis.sendCommand<T>(firstKey, readonly, args) : redis.sendCommand<T>(args);
+}
+
 export function withDeadline<T>(p: Promise<T>, ms: number, dependency: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new ServiceUnavailableError(dependency)), ms);
@@ -279,11 +292,11 @@ export class RedisScript {
   }
 
   async run(redis: RedisHandle, keys: string[], args: Array<string | number>): Promise<unknown> {
-    const options = { keys, arguments: args.map(String) };
+    const rest = [String(keys.length), ...keys, ...args.map(String)];
     try {
-      return await redis.evalSha(this.sha, options);
+      return await sendRaw(redis, keys[0], ["EVALSHA", this.sha, ...rest], false);
     } catch (err) {
-      if (err instanceof ErrorReply && err.message.startsWith("NOSCRIPT")) return await redis.eval(this.source, options);
+      if (err instanceof ErrorReply && err.message.startsWith("NOSCRIPT")) return await sendRaw(redis, keys[0], ["EVAL", this.source, ...rest], false);
       throw err;
     }
   }

@@ -1,7 +1,7 @@
 import type { Clock } from "../../application/ports/security.port.js";
 import type { RotateRefreshInput, RotateRefreshResult, SessionCheck, SessionStore } from "../../application/ports/session-store.port.js";
 import { isSessionLive, type Session } from "../../domain/session.js";
-import { RedisScript, withDeadline, type RedisHandle } from "../redis/redis-client.js";
+import { RedisScript, sendRaw, withDeadline, type RedisHandle } from "../redis/redis-client.js";
 
 export interface RedisSessionStoreOptions {
   /** Namespace for every key; default "ha:". */
@@ -113,9 +113,8 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async check(sessionId: string): Promise<SessionCheck | null> {
-    const [userId, lastUsedAt, expiresAt, absoluteExpiresAt] = await this.#call(() =>
-      this.#redis.hmGet(this.#sessionKey(sessionId), CHECK_FIELDS),
-    );
+    const key = this.#sessionKey(sessionId);
+    const [userId, lastUsedAt, expiresAt, absoluteExpiresAt] = await this.#call(() => sendRaw<Array<string | null>>(this.#redis, key, ["HMGET", key, ...CHECK_FIELDS], true));
     if (typeof userId !== "string" || lastUsedAt == null || expiresAt == null || absoluteExpiresAt == null) return null;
     const now = this.#clock.now().getTime();
     if (Number(expiresAt) <= now || Number(absoluteExpiresAt) <= now) return null;

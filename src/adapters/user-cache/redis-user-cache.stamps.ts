@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { RedisScript, withDeadline, type RedisHandle } from "../redis/redis-client.js";
+import { RedisScript, sendRaw, withDeadline, type RedisHandle } from "../redis/redis-client.js";
 import type { UserCacheStamps } from "./user-cache.stamps.js";
 
 export interface RedisUserCacheStampsOptions {
@@ -43,7 +43,7 @@ export class RedisUserCacheStamps implements UserCacheStamps {
     const key = this.#key(userId);
     // A plain GET almost always finds it (every request takes this path); the script only
     // when there is none yet.
-    const stamp = await withDeadline(this.#redis.get(key), this.#timeoutMs, DEPENDENCY);
+    const stamp = await withDeadline(sendRaw<string | null>(this.#redis, key, ["GET", key], true), this.#timeoutMs, DEPENDENCY);
     if (typeof stamp === "string") return stamp;
     const reply = await withDeadline(CURRENT.run(this.#redis, [key], [randomUUID(), this.#ttlSeconds]), this.#timeoutMs, DEPENDENCY);
     return String(reply);
