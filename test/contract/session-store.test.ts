@@ -58,6 +58,18 @@ describe("SessionStore contract", () => {
         };
       }
 
+      /** The session's first rotation (h-a → h-b), now, to a new idle expiry `idleMs` ahead. */
+      function rotateOnce(sessionId: string, idleMs: number) {
+        return store.rotate({
+          sessionId,
+          presentedHash: "h-a",
+          nextHash: "h-b",
+          now: clock.now(),
+          graceMs: 10_000,
+          nextExpiresAt: new Date(clock.now().getTime() + idleMs),
+        });
+      }
+
       it("sets the TTL of the session keys at the idle expiry and moves it on rotation", async () => {
         const s = session(10 * 60_000);
         await store.create(s);
@@ -66,14 +78,7 @@ describe("SessionStore contract", () => {
         expect(ttl).to.be.within(10 * 60_000 - 5_000, 10 * 60_000);
 
         clock.advance(60_000);
-        await store.rotate({
-          sessionId: s.id,
-          presentedHash: "h-a",
-          nextHash: "h-b",
-          now: clock.now(),
-          graceMs: 10_000,
-          nextExpiresAt: new Date(clock.now().getTime() + 3_600_000),
-        });
+        await rotateOnce(s.id, 3_600_000);
         expect(await redis.client.pTTL(key)).to.be.within(3_600_000 - 5_000, 3_600_000);
         expect(await redis.client.pTTL(`${key}:old`)).to.be.within(3_600_000 - 5_000, 3_600_000);
       });
@@ -82,14 +87,7 @@ describe("SessionStore contract", () => {
         const s = session(10 * 60_000);
         await store.create(s);
         await redis.client.sendCommand(["SCRIPT", "FLUSH"]);
-        const rotated = await store.rotate({
-          sessionId: s.id,
-          presentedHash: "h-a",
-          nextHash: "h-b",
-          now: clock.now(),
-          graceMs: 10_000,
-          nextExpiresAt: new Date(clock.now().getTime() + 3_600_000),
-        });
+        const rotated = await rotateOnce(s.id, 3_600_000);
         expect(rotated.status).to.equal("rotated");
         expect((await store.get(s.id))?.refreshTokenHash).to.equal("h-b");
       });
@@ -99,14 +97,7 @@ describe("SessionStore contract", () => {
         const b = session(60_000);
         await store.create(a);
         await store.create(b);
-        await store.rotate({
-          sessionId: a.id,
-          presentedHash: "h-a",
-          nextHash: "h-b",
-          now: clock.now(),
-          graceMs: 10_000,
-          nextExpiresAt: new Date(clock.now().getTime() + 60_000),
-        });
+        await rotateOnce(a.id, 60_000);
         clock.advance(120_000);
         await store.touch(b.id, clock.now());
         await store.touch("never-created", clock.now());
