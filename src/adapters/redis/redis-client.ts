@@ -244,11 +244,6 @@ export function isRedisUnavailableError(err: unknown, depth = 0): boolean {
 }
 
 /**
- * Bounds one store call: a timeout or an unreachable Redis becomes ServiceUnavailableError
- * (→ 503), anything else (a script bug, a WRONGTYPE reply) propagates unchanged so it is
- * logged as the 500 it is.
- */
-/**
  * A command by its raw reply, for the calls requests make (the session's fields and the user's
  * cache stamp on every authenticated request, the scripts of rate limits, attempt counters and
  * refresh rotation). node-redis' typed methods (hmGet, get, evalSha) put each call through their
@@ -261,6 +256,11 @@ export function sendRaw<T>(redis: RedisHandle, firstKey: string | undefined, arg
   return "masters" in redis ? redis.sendCommand<T>(firstKey, readonly, args) : redis.sendCommand<T>(args);
 }
 
+/**
+ * Bounds one store call: a timeout or an unreachable Redis becomes ServiceUnavailableError
+ * (→ 503), anything else (a script bug, a WRONGTYPE reply) propagates unchanged so it is
+ * logged as the 500 it is.
+ */
 export function withDeadline<T>(p: Promise<T>, ms: number, dependency: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new ServiceUnavailableError(dependency)), ms);
