@@ -61,6 +61,7 @@ const EnvSchema = v.object({
   HASH_NICE: intInRange("HASH_NICE", 0, 19, 19),
   USER_CACHE_SIZE: intInRange("USER_CACHE_SIZE", 0, 10_000_000, 10_000),
   USER_CACHE_MAX_AGE_SECONDS: intInRange("USER_CACHE_MAX_AGE_SECONDS", 1, 3600, 30),
+  LOCKOUT_CACHE_MS: intInRange("LOCKOUT_CACHE_MS", 0, 60_000, 1000),
   REFRESH_REUSE_GRACE_SECONDS: intInRange("REFRESH_REUSE_GRACE_SECONDS", 0, 120, 10),
   COOKIE_SAMESITE: v.optional(v.picklist(["lax", "strict", "none"], "COOKIE_SAMESITE must be lax, strict or none"), "lax"),
   APP_NAME: v.optional(v.string(), "hybrid-auth"),
@@ -145,6 +146,11 @@ export interface Config {
   /** Users cached per process for authenticated reads; 0 turns the cache off. */
   userCacheSize: number;
   userCacheMaxAgeSeconds: number;
+  /**
+   * How long an instance answers a lockout it read from Redis from its memory; the longest an
+   * unlock (password reset) on one instance takes to reach the others. 0 = always ask Redis.
+   */
+  lockoutCacheMs: number;
   refreshReuseGraceSeconds: number;
   cookieSameSite: "lax" | "strict" | "none";
   cookieSecure: boolean;
@@ -233,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { pers
     hashNice: e.HASH_NICE,
     userCacheSize: e.USER_CACHE_SIZE,
     userCacheMaxAgeSeconds: e.USER_CACHE_MAX_AGE_SECONDS,
+    lockoutCacheMs: e.LOCKOUT_CACHE_MS,
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     cookieSameSite: e.COOKIE_SAMESITE,
     cookieSecure: production || e.COOKIE_SAMESITE === "none",

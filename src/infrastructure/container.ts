@@ -132,7 +132,7 @@ export async function buildContext(config: Config, options: BuildOptions = {}): 
       const timeoutMs = REDIS_CALL_DEADLINE_MS;
       sessions = new RedisSessionStore(client, clock, { prefix, timeoutMs });
       codes = new RedisOneTimeCodeStore(client, clock, { prefix, timeoutMs });
-      attempts = new RedisAttemptCounter(client, { prefix, timeoutMs });
+      attempts = new RedisAttemptCounter(client, { prefix, timeoutMs, rememberBlocksMs: config.lockoutCacheMs });
     } else {
       logger.warn({}, "REDIS_URL is not set: sessions, codes and counters live in this process only (single instance)");
       sessions = new InMemorySessionStore(clock);

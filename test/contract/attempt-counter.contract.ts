@@ -215,6 +215,24 @@ export function attemptCounterContract(factory: () => Promise<AttemptCounterFixt
     expect(await tripBlock()).to.include({ retryAfterSeconds: 1800 });
   });
 
+  it("knownBlockedFor, when it answers, agrees with blockedFor, and never reports a block lifted here or ended", async () => {
+    const known = () => counter.knownBlockedFor(KEY, clock.now());
+    expect(known() ?? 0).to.equal(0);
+    await counter.block(KEY, 120, clock.now());
+    expect(await counter.blockedFor(KEY, clock.now())).to.equal(120);
+    expect(known() ?? 120).to.equal(120);
+    clock.advance(500);
+    expect(known() ?? 120).to.equal(120);
+    await counter.reset(KEY);
+    expect(known() ?? 0).to.equal(0);
+    expect(await tripBlock()).to.include({ allowed: false, retryAfterSeconds: 900 });
+    expect(await counter.blockedFor(KEY, clock.now())).to.equal(900);
+    expect(known() ?? 900).to.equal(900);
+    advance(900);
+    expect(known() ?? 0).to.equal(0);
+    expect(await counter.blockedFor(KEY, clock.now())).to.equal(0);
+  });
+
   it("keeps keys independent", async () => {
     const other = "email:bob@example.com";
     await tripBlock();

@@ -70,6 +70,88 @@ describe("AttemptCounter contract", () => {
         }
       });
 
+      describe("remembering blocks (another instance is a second counter on the same keys)", () => {
+        const KEY = "email:ada@example.com";
+        const pair = (rememberBlocksMs?: number) => {
+          const { client, prefix, cleanup } = redis.scope();
+          const here = new RedisAttemptCounter(client, { prefix, rememberBlocksMs });
+          const there = new RedisAttemptCounter(client, { prefix });
+          return { here, there, cleanup };
+        };
+
+        it("answers a block it read from memory for rememberBlocksMs (default 1 s), then asks Redis again", async () => {
+          const { here, there, cleanup } = pair();
+          const clock = new ManualClock();
+          try {
+            expect(here.knownBlockedFor(KEY, clock.now())).to.equal(null);
+            await there.block(KEY, 900, clock.now());
+            expect(await here.blockedFor(KEY, clock.now())).to.equal(900);
+            expect(here.knownBlockedFor(KEY, clock.now())).to.equal(900);
+            // Another instance lifts it (a password reset): this one still refuses, for under a second.
+            await there.reset(KEY);
+            clock.advance(999);
+            expect(await here.blockedFor(KEY, clock.now())).to.equal(900);
+            expect(here.knownBlockedFor(KEY, clock.now())).to.equal(900);
+            clock.advance(1);
+            expect(here.knownBlockedFor(KEY, clock.now())).to.equal(null);
+            expect(await here.blockedFor(KEY, clock.now())).to.equal(0);
+          } finally {
+            await cleanup();
+          }
+        });
+
+        it("sees its own reset and a longer block at once, and never remembers that a key is not blocked", async () => {
+          const { here, there, cleanup } = pair();
+          const clock = new ManualClock();
+          try {
+            await there.block(KEY, 60, clock.now());
+            expect(await here.blockedFor(KEY, clock.now())).to.equal(60);
+            await here.block(KEY, 600, clock.now());
+            expect(await here.blockedFor(KEY, clock.now())).to.equal(600);
+            await here.reset(KEY);
+            expect(here.knownBlockedFor(KEY, clock.now())).to.equal(null);
+            expect(await here.blockedFor(KEY, clock.now())).to.equal(0);
+            await there.block(KEY, 30, clock.now());
+            expect(await here.blockedFor(KEY, clock.now())).to.equal(30);
+          } finally {
+            await cleanup();
+          }
+        });
+
+        it("remembers a block its own reserve started or ran into, never past the block's end", async () => {
+          const { here, cleanup } = pair();
+          const clock = new ManualClock();
+          const policy = { ...EMAIL_LOCKOUT_POLICY, threshold: 1, baseBlockSeconds: 10 };
+          try {
+            await here.reserve(KEY, policy, clock.now());
+            await here.settleFailure(KEY);
+            expect(await here.reserve(KEY, policy, clock.now())).to.include({ allowed: false, newlyBlocked: true, retryAfterSeconds: 10 });
+            expect(here.knownBlockedFor(KEY, clock.now())).to.equal(10);
+            clock.advance(9_500);
+            expect(await here.blockedFor(KEY, clock.now())).to.equal(1);
+            expect(here.knownBlockedFor(KEY, clock.now())).to.equal(1);
+            clock.advance(500);
+            expect(here.knownBlockedFor(KEY, clock.now())).to.equal(null);
+          } finally {
+            await cleanup();
+          }
+        });
+
+        it("with rememberBlocksMs 0 knows nothing and always asks Redis", async () => {
+          const { here, there, cleanup } = pair(0);
+          const clock = new ManualClock();
+          try {
+            await there.block(KEY, 900, clock.now());
+            expect(await here.blockedFor(KEY, clock.now())).to.equal(900);
+            expect(here.knownBlockedFor(KEY, clock.now())).to.equal(null);
+            await there.reset(KEY);
+            expect(await here.blockedFor(KEY, clock.now())).to.equal(0);
+          } finally {
+            await cleanup();
+          }
+        });
+      });
+
       it("fails fast with ServiceUnavailableError when Redis is unreachable", async () => {
         const down = await connectRedis("redis://127.0.0.1:1", { logger: silentRedisLogger });
         try {

@@ -97,6 +97,11 @@ export class InMemoryAttemptCounter implements AttemptCounter {
   }
 
   async blockedFor(key: string, now: Date): Promise<number> {
+    return this.knownBlockedFor(key, now);
+  }
+
+  /** This store is the authority: it always knows. */
+  knownBlockedFor(key: string, now: Date): number {
     const remainingMs = (this.#entries.get(key)?.blockedUntil ?? 0) - now.getTime();
     return remainingMs > 0 ? Math.ceil(remainingMs / 1000) : 0;
   }

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { AttemptCounter, AttemptDecision } from "../../application/ports/attempt-counter.port.js";
 import { ATTEMPT_IN_FLIGHT_SECONDS, type AttemptPolicy } from "../../domain/lockout.policy.js";
 import { RedisScript, sendRaw, withDeadline, type RedisHandle } from "../redis/redis-client.js";
@@ -7,6 +8,22 @@ export interface RedisAttemptCounterOptions {
   prefix?: string;
   /** Deadline per call; default 2000 ms. */
   timeoutMs?: number;
+  /**
+   * How long a block this process read or started is answered from its memory (knownBlockedFor,
+   * blockedFor) before Redis is asked again; default 1000 ms, 0 = never. The bound on how long
+   * another instance's unlock (a password reset) takes to reach this one. Blocks only: that a
+   * key is not blocked is never remembered, and reserve always asks Redis.
+   */
+  rememberBlocksMs?: number;
+}
+
+/** Blocked keys remembered per process (least recently used dropped first). */
+const REMEMBERED_BLOCKS = 10_000;
+
+interface KnownBlock {
+  untilMs: number;
+  /** Answered from memory until then. */
+  freshUntilMs: number;
 }
 
 // Same Redis as the sessions: when it is down, sign-in is down with it and says so as one dependency.
@@ -110,11 +127,14 @@ export class RedisAttemptCounter implements AttemptCounter {
   readonly #redis: RedisHandle;
   readonly #prefix: string;
   readonly #timeoutMs: number;
+  readonly #rememberMs: number;
+  readonly #known = new LRUCache<string, KnownBlock>({ max: REMEMBERED_BLOCKS });
 
   constructor(redis: RedisHandle, options: RedisAttemptCounterOptions = {}) {
     this.#redis = redis;
     this.#prefix = options.prefix ?? "ha:";
     this.#timeoutMs = options.timeoutMs ?? 2000;
+    this.#rememberMs = Math.max(0, options.rememberBlocksMs ?? 1000);
   }
 
   async reserve(key: string, policy: AttemptPolicy, now: Date): Promise<AttemptDecision> {
@@ -134,6 +154,7 @@ export class RedisAttemptCounter implements AttemptCounter {
     const [allowed, value, newlyBlocked] = (reply as unknown[]).map(Number) as [number, number, number | undefined];
     if (allowed === 1) return { allowed: true, failures: value };
     if (allowed === 2) return { allowed: false, retryAfterSeconds: 1, newlyBlocked: false, busy: true };
+    this.#remember(key, now.getTime() + value, now);
     return { allowed: false, retryAfterSeconds: seconds(value), newlyBlocked: newlyBlocked === 1 };
   }
 
@@ -150,6 +171,7 @@ export class RedisAttemptCounter implements AttemptCounter {
   }
 
   async reset(key: string): Promise<void> {
+    this.#known.delete(key);
     const k = this.#keys(key);
     await this.#call(() => this.#redis.del([k.failures, k.blockedUntil, k.blocks]));
   }
@@ -157,14 +179,43 @@ export class RedisAttemptCounter implements AttemptCounter {
   async block(key: string, seconds: number, now: Date): Promise<void> {
     const ms = toMs(seconds);
     if (ms <= 0) return;
+    // A longer block than the one remembered: read it afresh next time.
+    this.#known.delete(key);
     await this.#call(() => BLOCK.run(this.#redis, [this.#keys(key).blockedUntil], [now.getTime(), ms]));
   }
 
   async blockedFor(key: string, now: Date): Promise<number> {
+    const known = this.knownBlockedFor(key, now);
+    if (known !== null) return known;
     const blockedUntil = this.#keys(key).blockedUntil;
     const raw = await this.#call(() => sendRaw<string | null>(this.#redis, blockedUntil, ["GET", blockedUntil], true));
-    const remainingMs = Number(raw ?? 0) - now.getTime();
-    return remainingMs > 0 ? Math.ceil(remainingMs / 1000) : 0;
+    const untilMs = Number(raw ?? 0);
+    const remainingMs = untilMs - now.getTime();
+    if (remainingMs <= 0) {
+      this.#known.delete(key);
+      return 0;
+    }
+    this.#remember(key, untilMs, now);
+    return Math.ceil(remainingMs / 1000);
+  }
+
+  knownBlockedFor(key: string, now: Date): number | null {
+    const known = this.#known.get(key);
+    if (!known) return null;
+    const t = now.getTime();
+    if (t >= known.freshUntilMs) {
+      this.#known.delete(key);
+      return null;
+    }
+    return Math.ceil((known.untilMs - t) / 1000);
+  }
+
+  #remember(key: string, untilMs: number, now: Date): void {
+    if (this.#rememberMs <= 0) return;
+    const t = now.getTime();
+    // Never past the block's end: from then on only Redis can say whether another one began.
+    const freshUntilMs = Math.min(t + this.#rememberMs, untilMs);
+    if (freshUntilMs > t) this.#known.set(key, { untilMs, freshUntilMs });
   }
 
   #call<T>(fn: () => Promise<T>): Promise<T> {

@@ -51,7 +51,7 @@ function chainFor(spec: RouteSpec, deps: HttpDependencies): Middleware[] {
   const guards = deps.guards?.(spec) ?? [];
   const body = spec.body || spec.multipart ? jsonBodyMiddleware(deps.settings.jsonLimitBytes, { allowMultipart: !!spec.multipart }) : null;
   const bodyGuards = deps.bodyGuards?.(spec) ?? [];
-  if (spec.precheck && spec.body && body && !spec.multipart) chain.push(precheckAlongside(spec.body, spec.precheck, guards, body, bodyGuards));
+  if (spec.precheck && spec.body && body && !spec.multipart) chain.push(precheckAlongside(spec.body, spec.precheck, spec.knownRefusal, guards, body, bodyGuards));
   else chain.push(...guards, ...(body ? [body] : []), ...bodyGuards);
   chain.push(async (ctx: Context) => {
     const isMultipart = !!spec.multipart && ctx.is("multipart/form-data");
@@ -80,10 +80,16 @@ function outcomeOf(promise: Promise<unknown>): Promise<{ err: unknown } | null> 
  * the account's budget (a blocked address's refusals cost no hash and send no mail); then the
  * account budget. A blocked sign-in is thus answered after one round trip. A body the schema
  * refuses skips the precheck and is left to validation, after the guards, as on every route.
+ *
+ * One exception to the order: a refusal this process already knows (knownRefusal: a block it read
+ * from the store a moment ago) is answered as soon as the body is parsed, without waiting for the
+ * IP budget, unless that budget has already refused. The budget's call is made all the same, so
+ * the request counts; an address hammered while it is blocked costs no store round trip.
  */
 function precheckAlongside(
   schema: v.GenericSchema,
   precheck: NonNullable<RouteSpec["precheck"]>,
+  knownRefusal: RouteSpec["knownRefusal"],
   guards: Middleware[],
   body: Middleware,
   bodyGuards: Middleware[],
@@ -92,7 +98,7 @@ function precheckAlongside(
   const accountGuarded = compose(bodyGuards);
   return async function precheckWithGuards(ctx: Context, next) {
     const reading = outcomeOf(Promise.resolve(body(ctx, async () => {})));
-    const verdict = reading.then((failed) => {
+    const verdict = reading.then((failed): Promise<Refusal | null> | Refusal | null => {
       if (failed) return null;
       let input: unknown;
       try {
@@ -101,17 +107,31 @@ function precheckAlongside(
         return null;
       }
       validatedEarly.set(ctx, input);
+      try {
+        knownRefusal?.(ctx, input as never);
+      } catch (err) {
+        return { err, known: true };
+      }
       return outcomeOf(precheck(ctx, input as never));
     });
-    await ipGuarded(ctx, async () => {
-      const failed = await reading;
-      if (failed) throw failed.err;
-      const refused = await verdict;
-      if (refused) throw refused.err;
-      await accountGuarded(ctx, next);
-    });
+    const guarded = outcomeOf(
+      ipGuarded(ctx, async () => {
+        const failed = await reading;
+        if (failed) throw failed.err;
+        const refused = await verdict;
+        if (refused) throw refused.err;
+        await accountGuarded(ctx, next);
+      }),
+    );
+    // The budget only settles this early when it refused; when both are in hand, it comes first.
+    const first = await Promise.race([guarded.then((outcome) => ({ outcome })), verdict.then((refusal) => ({ refusal }))]);
+    if ("refusal" in first && first.refusal?.known) throw first.refusal.err;
+    const outcome = await guarded;
+    if (outcome) throw outcome.err;
   };
 }
+
+type Refusal = { err: unknown; known?: boolean };
 
 /**
  * helmet's settings, worked out once per app (see securityHeaderWriter).

@@ -32,6 +32,13 @@ export interface RouteSpec<S extends v.GenericSchema | undefined = v.GenericSche
    * (which it does not spend). The handler must not rely on it (it checks again, atomically).
    */
   precheck?: (ctx: Context, body: S extends v.GenericSchema ? v.InferOutput<S> : undefined) => Promise<void>;
+  /**
+   * The precheck's answer when it is already known in this process, synchronously (throws the
+   * refusal, or returns: not known). Asked as soon as the body is parsed; a refusal is answered
+   * then, without waiting for the IP budget's store call (the request is still counted in it),
+   * unless that budget has already refused. Only with a precheck.
+   */
+  knownRefusal?: (ctx: Context, body: S extends v.GenericSchema ? v.InferOutput<S> : undefined) => void;
   handler: (ctx: Context, body: S extends v.GenericSchema ? v.InferOutput<S> : undefined) => Promise<void>;
 }
 

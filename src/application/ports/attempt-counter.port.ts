@@ -43,4 +43,11 @@ export interface AttemptCounter {
   block(key: string, seconds: number, now: Date): Promise<void>;
   /** Remaining block in seconds, 0 when not blocked. */
   blockedFor(key: string, now: Date): Promise<number>;
+  /**
+   * The remaining block in seconds when this process knows it without asking anyone (a store in
+   * memory knows; a shared store's adapter knows a block it read or started within the last
+   * moment), else null: "not known", never "not blocked". Synchronous and free, so a driver can
+   * refuse a blocked attempt before any I/O; blockedFor and reserve stay the authority.
+   */
+  knownBlockedFor(key: string, now: Date): number | null;
 }

@@ -86,6 +86,19 @@ export class PasswordAttempts {
     if (byIp > 0) throw new TooManyAttemptsError(byIp);
   }
 
+  /**
+   * refuseIfBlocked without any I/O: throws when this process already knows the email or the IP
+   * is blocked (see AttemptCounter.knownBlockedFor), returns when it does not know. A driver can
+   * call it before anything else it waits for; refuseIfBlocked or guard still decide the rest.
+   */
+  refuseIfKnownBlocked(emailNormalized: string, ip: string | null): void {
+    const now = this.clock.now();
+    const byEmail = this.counter.knownBlockedFor(emailAttemptKey(emailNormalized), now);
+    if (byEmail) throw new TooManyAttemptsError(byEmail);
+    const byIp = ip ? this.counter.knownBlockedFor(ipAttemptKey(ip), now) : null;
+    if (byIp) throw new TooManyAttemptsError(byIp);
+  }
+
   /** Seconds the email is still blocked for, 0 when it is not. */
   blockedFor(emailNormalized: string): Promise<number> {
     return this.counter.blockedFor(emailAttemptKey(emailNormalized), this.clock.now());

@@ -41,6 +41,14 @@ export class SignIn {
     return this.attempts.refuseIfBlocked(normalizeEmail(input.email), input.meta.ip);
   }
 
+  /**
+   * refuseIfBlocked from what this process already knows, without I/O (synchronous): throws when
+   * the address or the IP is known to be blocked, returns when it is not known to be.
+   */
+  refuseIfKnownBlocked(input: Pick<SignInInput, "email" | "meta">): void {
+    this.attempts.refuseIfKnownBlocked(normalizeEmail(input.email), input.meta.ip);
+  }
+
   async execute(input: SignInInput): Promise<SignInOutput> {
     const emailNormalized = normalizeEmail(input.email);
     const lookup: { user: User | null } = { user: null };

@@ -69,6 +69,8 @@ export class AuthController implements HttpModule {
       route({ method: "post", path: `${P}/signin`, tag: "auth", auth: "none", body: SignInBody, handler: this.signIn,
         // A blocked address or IP is refused in the same store round trip as the IP budget.
         precheck: (ctx, body) => this.signInUseCase.refuseIfBlocked({ email: body.email, meta: requestMeta(ctx) }),
+        // A block this instance already knows is answered without waiting for the store.
+        knownRefusal: (ctx, body) => this.signInUseCase.refuseIfKnownBlocked({ email: body.email, meta: requestMeta(ctx) }),
         summary: "Sign in with email and password",
         description: "Sets the accessToken, refreshToken and sid cookies, or returns data.tokens with X-Auth-Mode: token.",
         responses: { 200: "Signed in; data.user", 401: "INVALID_CREDENTIALS", 403: "EMAIL_NOT_VERIFIED", ...common, 429: "TOO_MANY_ATTEMPTS (Retry-After)" } }),
