@@ -417,7 +417,7 @@ async function main(): Promise<void> {
       const s = v as { signinVsHashBound: number; signinPerSecond: number; floodP99Ratio: number; profileQuietP99: number; profileFloodP99: number; rejectedP99: number | null; floorP99: number; rejectedAll429: boolean };
       targets.push({ id: 3, target: `sign-in at saturation >= 90% of the hash bound${tag}`, measured: `${s.signinPerSecond}/s = ${pct(s.signinVsHashBound)} of ${round(hashBound.hashesPerSecond, 2)}/s`, pass: s.signinVsHashBound >= 0.9 });
       targets.push({ id: 4, target: `/profile p99 during a flood < 3x quiet${tag}`, measured: `${s.profileFloodP99} / ${s.profileQuietP99} ms = x${s.floodP99Ratio}`, pass: s.floodP99Ratio < 3 });
-      targets.push({ id: 5, target: `429 p99 < 5 ms during a flood, no hashing${tag}`, measured: `${s.rejectedP99 ?? "-"} ms${s.rejectedAll429 ? "" : " (not all 429)"} (bare Koa: ${s.floorP99} ms)`, pass: s.rejectedP99 !== null && s.rejectedP99 < 5 && s.rejectedAll429 });
+      targets.push({ id: 5, target: `429 p99 < 5 ms during a flood, no hashing${tag}`, measured: `${s.rejectedP99 ?? "-"} ms${s.rejectedAll429 ? "" : " (not all 429)"} (bare Koa: ${s.floorP99} ms${s.floorP99 >= 5 ? ", itself over 5 ms on this machine" : ""})`, pass: s.rejectedP99 !== null && s.rejectedP99 < 5 && s.rejectedAll429 });
     }
     targets.push({
       id: 6,
