@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import Router from "@koa/router";
 import cors from "@koa/cors";
 import Koa, { type Context, type Middleware } from "koa";
@@ -123,9 +124,16 @@ function precheckAlongside(
         await accountGuarded(ctx, next);
       }),
     );
-    // The budget only settles this early when it refused; when both are in hand, it comes first.
+    // The budget settles this early only when it refused. A known refusal waits one turn of the
+    // event loop, so a budget kept in this process (no I/O) has always decided first and keeps
+    // its precedence; one kept in a store is still on its way and is not waited for.
+    let budget: { err: unknown } | null | undefined;
+    void guarded.then((outcome) => (budget = outcome));
     const first = await Promise.race([guarded.then((outcome) => ({ outcome })), verdict.then((refusal) => ({ refusal }))]);
-    if ("refusal" in first && first.refusal?.known) throw first.refusal.err;
+    if ("refusal" in first && first.refusal?.known) {
+      await yieldToLoop();
+      throw budget ? budget.err : first.refusal.err;
+    }
     const outcome = await guarded;
     if (outcome) throw outcome.err;
   };

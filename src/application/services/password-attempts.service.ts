@@ -82,8 +82,7 @@ export class PasswordAttempts {
       this.counter.blockedFor(emailAttemptKey(emailNormalized), now),
       ip ? this.counter.blockedFor(ipAttemptKey(ip), now) : 0,
     ]);
-    if (byEmail > 0) throw new TooManyAttemptsError(byEmail);
-    if (byIp > 0) throw new TooManyAttemptsError(byIp);
+    refuseBlocked(byEmail, byIp);
   }
 
   /**
@@ -93,10 +92,7 @@ export class PasswordAttempts {
    */
   refuseIfKnownBlocked(emailNormalized: string, ip: string | null): void {
     const now = this.clock.now();
-    const byEmail = this.counter.knownBlockedFor(emailAttemptKey(emailNormalized), now);
-    if (byEmail) throw new TooManyAttemptsError(byEmail);
-    const byIp = ip ? this.counter.knownBlockedFor(ipAttemptKey(ip), now) : null;
-    if (byIp) throw new TooManyAttemptsError(byIp);
+    refuseBlocked(this.counter.knownBlockedFor(emailAttemptKey(emailNormalized), now), ip ? this.counter.knownBlockedFor(ipAttemptKey(ip), now) : null);
   }
 
   /** Seconds the email is still blocked for, 0 when it is not. */
@@ -124,4 +120,10 @@ export class PasswordAttempts {
     const message = mails.accountLocked(user.email, this.settings.appName, Math.ceil(seconds / 60));
     inBackground(this.logger, "mail:account-locked", () => this.mailer.send(message));
   }
+}
+
+/** Seconds each key is blocked for (0 or null: not blocked, or not known to be): the email's block is named first. */
+function refuseBlocked(byEmail: number | null, byIp: number | null): void {
+  if (byEmail) throw new TooManyAttemptsError(byEmail);
+  if (byIp) throw new TooManyAttemptsError(byIp);
 }
