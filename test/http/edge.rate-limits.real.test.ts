@@ -61,16 +61,16 @@ describe("Rate limits in Redis", () => {
       // Its own connection: Redis holds a paused client's later commands too, UNPAUSE included.
       const redis = await connectRedis(TEST_REDIS_URL, { logger: silentRedisLogger });
       await redis.sendCommand(["CLIENT", "PAUSE", "5000", "WRITE"]);
+      const pending = app.request.post("/api/v1/auth/signin").send({ email, password: PASSWORD }).then((res) => ({ status: res.status, code: res.body.code as string }));
+      let first: Awaited<typeof pending> | "waiting";
       try {
-        const pending = app.request.post("/api/v1/auth/signin").send({ email, password: PASSWORD }).then((res) => ({ status: res.status, code: res.body.code as string }));
-        const first = await Promise.race([pending, new Promise<"waiting">((resolve) => setTimeout(() => resolve("waiting"), 400))]);
-        await redis.sendCommand(["CLIENT", "UNPAUSE"]);
-        if (first === "waiting") expect(await pending).to.deep.equal({ status: 429, code: "TOO_MANY_ATTEMPTS" });
-        return first;
+        first = await Promise.race([pending, new Promise<"waiting">((resolve) => setTimeout(() => resolve("waiting"), 400))]);
       } finally {
         await redis.sendCommand(["CLIENT", "UNPAUSE"]);
         await redis.quit();
       }
+      if (first === "waiting") expect(await pending).to.deep.equal({ status: 429, code: "TOO_MANY_ATTEMPTS" });
+      return first;
     }
 
     it("is refused from the instance's memory once it has read the block, without waiting for Redis; an unlock elsewhere reaches it within LOCKOUT_CACHE_MS", async () => {
