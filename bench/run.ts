@@ -144,6 +144,26 @@ async function timed(server: ServerProcess, worker: LoadWorker, spec: LoadSpec):
   return result;
 }
 
+/**
+ * The server's CPU over a window, in % of a core: each hashing thread (the ones at a raised nice
+ * value; HASH_NICE=0 puts them with the rest), the event loop (the main thread) and everything
+ * else (V8's helpers, libuv's pool). Null without /proc.
+ */
+function threadShares(pid: number, before: ReturnType<ServerProcess["threadsCpuMs"]>, after: ReturnType<ServerProcess["threadsCpuMs"]>, seconds: number) {
+  if (!before || !after) return null;
+  const pct = (ms: number) => round((100 * ms) / 1000 / seconds);
+  const hashing: number[] = [];
+  let eventLoop = 0;
+  let other = 0;
+  for (const [tid, now] of after) {
+    const used = now.cpuMs - (before.get(tid)?.cpuMs ?? 0);
+    if (tid === pid) eventLoop = used;
+    else if (now.nice > 0) hashing.push(pct(used));
+    else other += used;
+  }
+  return { hashing: hashing.sort((a, b) => b - a), eventLoop: pct(eventLoop), other: pct(other) };
+}
+
 /** A warm-up (discarded) then the measured run, same plan. */
 async function measure(server: ServerProcess, worker: LoadWorker, spec: LoadSpec): Promise<LoadResult> {
   if (spec.amount === undefined) await worker.run({ ...spec, duration: WARMUP });
@@ -344,7 +364,11 @@ async function main(): Promise<void> {
       const satAt = rows.length;
       const floodStarted = Date.now();
       const flood = L1.run(floodSpec);
+      // Who gets the cores while sign-ins saturate: the hashing threads against the rest.
+      await sleep(satFrom * 1000 - (Date.now() - floodStarted));
+      const threadsAtSat = server.threadsCpuMs();
       await sleep((satFrom + satSeconds) * 1000 - (Date.now() - floodStarted));
+      const satShares = threadShares(server.pid, threadsAtSat, server.threadsCpuMs(), satSeconds);
       const duringCpu0 = server.cpuMs();
       const during = await L2.run({ url: server.url, plan: profilePlan, connections: C, duration: DURATION });
       const duringCpu1 = server.cpuMs();
@@ -385,7 +409,7 @@ async function main(): Promise<void> {
       const satResult: LoadResult = { ...floodResult, durationSeconds: satSeconds, responses: satCompleted, ok: satCompleted, rps: satRate, okRps: satRate };
       const satRow = record(
         row(`signin-saturation${tag}`, `POST /auth/signin, saturation${tag}`, FREE, { connections: C }, satResult, ceilingRps,
-          `${satCompleted} signed in between s${satFrom} and s${satFrom + satSeconds} of the flood; latencies are the flood's (queueing)`),
+          `${satCompleted} signed in between s${satFrom} and s${satFrom + satSeconds} of the flood; latencies are the flood's (queueing)${satShares ? `; CPU, % of a core: hashing threads ${satShares.hashing.length ? satShares.hashing.join(" + ") : "not told apart (HASH_NICE=0)"}, event loop ${satShares.eventLoop}, other threads ${satShares.other}` : ""}`),
         satAt,
       );
       const floodCpu = duringCpu0 !== null && duringCpu1 !== null ? round((100 * (duringCpu1 - duringCpu0)) / 1000 / during.durationSeconds) : null;
@@ -396,7 +420,7 @@ async function main(): Promise<void> {
         rows: { fixedRow: fixedRow.id, quietRow: quietRow.id, satRow: satRow.id, duringRow: duringRow.id, rejectedRow: rejectedRow.id },
         signinPerSecond: round(satRate, 2),
         signinVsHashBound: 0,
-        flood: { connections: C, completed: floodResult.ok, non2xx: floodResult.non2xx, errors: floodResult.errors, okPerSecond: floodResult.okPerSecond, serverCpuPercentDuringProfile: floodCpu },
+        flood: { connections: C, completed: floodResult.ok, non2xx: floodResult.non2xx, errors: floodResult.errors, okPerSecond: floodResult.okPerSecond, serverCpuPercentDuringProfile: floodCpu, serverCpuPercentDuringSaturation: satShares },
         profileQuietP99: quiet.latencyMs.p99,
         profileFloodP99: during.latencyMs.p99,
         floodP99Ratio: round(during.latencyMs.p99 / quiet.latencyMs.p99, 2),

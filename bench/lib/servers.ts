@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, readFileSync } from "node:fs";
+import { createWriteStream, readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -12,6 +12,8 @@ export interface ServerProcess {
   rssBytes(): number | null;
   /** CPU time (user + system) the process has used so far, in ms, from /proc; null without /proc. */
   cpuMs(): number | null;
+  /** The same per thread (by thread id), with each thread's nice value; null without /proc. */
+  threadsCpuMs(): Map<number, { nice: number; cpuMs: number }> | null;
   stop(): Promise<void>;
 }
 
@@ -68,6 +70,13 @@ export function benchServerEnv(dataDir: string): NodeJS.ProcessEnv {
 /** USER_HZ: 100 on every Linux platform Node runs on. */
 const CLOCK_TICKS = 100;
 
+/** CPU time and nice value from a /proc stat line (fields after the parenthesised command name). */
+function statCpu(stat: string): { nice: number; cpuMs: number } {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are the 14th and 15th fields of the line, nice the 19th.
+  return { nice: Number(fields[16]), cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS };
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -123,10 +132,20 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     },
     cpuMs() {
       try {
-        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-        const stat = readFileSync(`/proc/${child.pid}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+        return statCpu(readFileSync(`/proc/${child.pid}/stat`, "utf8")).cpuMs;
+      } catch {
+        return null;
+      }
+    },
+    threadsCpuMs() {
+      try {
+        const threads = new Map<number, { nice: number; cpuMs: number }>();
+        for (const tid of readdirSync(`/proc/${child.pid}/task`)) {
+          try {
+            threads.set(Number(tid), statCpu(readFileSync(`/proc/${child.pid}/task/${tid}/stat`, "utf8")));
+          } catch {} // the thread ended meanwhile
+        }
+        return threads;
       } catch {
         return null;
       }
