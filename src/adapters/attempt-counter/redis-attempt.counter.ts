@@ -191,10 +191,8 @@ export class RedisAttemptCounter implements AttemptCounter {
     const raw = await this.#call(() => sendRaw<string | null>(this.#redis, blockedUntil, ["GET", blockedUntil], true));
     const untilMs = Number(raw ?? 0);
     const remainingMs = untilMs - now.getTime();
-    if (remainingMs <= 0) {
-      this.#known.delete(key);
-      return 0;
-    }
+    // Nothing is remembered for this key here: knownBlockedFor dropped it or never had it.
+    if (remainingMs <= 0) return 0;
     this.#remember(key, untilMs, now);
     return Math.ceil(remainingMs / 1000);
   }
